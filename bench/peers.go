@@ -1,0 +1,12 @@
+package bench
+
+// The peer libraries the benchmarks compare against. Importing them here keeps
+// them in this module's go.mod (and out of the core one).
+import (
+	_ "github.com/CAFxX/httpcompression"
+	_ "github.com/go-chi/chi/v5/middleware"
+	_ "github.com/klauspost/compress/gzhttp"
+	_ "github.com/rs/cors"
+	_ "github.com/unrolled/secure"
+	_ "go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+)

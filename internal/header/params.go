@@ -1,0 +1,90 @@
+package header
+
+import "strings"
+
+// NextParam splits the first parameter off a parameter string
+// (`name=value; name2="quoted value"`, RFC 9110 §5.6.6). name is returned as
+// written (compare it case-insensitively); value is the raw value, still
+// quoted if it was a quoted string (see Unquote). ok is false for a malformed
+// parameter (no name, no '=', bad token, unterminated quote); rest is then "".
+func NextParam(s string) (name, value, rest string, ok bool) {
+	s = trimLeadingSemis(s)
+	if s == "" {
+		return "", "", "", false
+	}
+	eq := strings.IndexByte(s, '=')
+	if eq < 0 {
+		return "", "", "", false
+	}
+	name = TrimOWS(s[:eq])
+	if !IsToken(name) {
+		return "", "", "", false
+	}
+	v := s[eq+1:]
+	for len(v) > 0 && IsOWS(v[0]) {
+		v = v[1:]
+	}
+	if len(v) > 0 && v[0] == '"' {
+		end := quotedEnd(v)
+		if end < 0 {
+			return "", "", "", false
+		}
+		value, rest = v[:end], v[end:]
+		rest = TrimOWS(rest)
+		if rest != "" && rest[0] != ';' {
+			return "", "", "", false
+		}
+		return name, value, rest, true
+	}
+	i := strings.IndexByte(v, ';')
+	if i < 0 {
+		i = len(v)
+	}
+	value, rest = TrimOWS(v[:i]), v[i:]
+	if !IsToken(value) {
+		return "", "", "", false
+	}
+	return name, value, rest, true
+}
+
+func trimLeadingSemis(s string) string {
+	for len(s) > 0 && (s[0] == ';' || IsOWS(s[0])) {
+		s = s[1:]
+	}
+	return s
+}
+
+// quotedEnd returns the index after the closing quote of the quoted string
+// that starts s, or -1.
+func quotedEnd(s string) int {
+	for i := 1; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return -1
+}
+
+// Unquote returns the content of a quoted-string (RFC 9110 §5.6.4), or s
+// unchanged when it is not quoted. It allocates only when s has escapes.
+func Unquote(s string) string {
+	if len(s) < 2 || s[0] != '"' || s[len(s)-1] != '"' {
+		return s
+	}
+	s = s[1 : len(s)-1]
+	if strings.IndexByte(s, '\\') < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) {
+			i++
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}

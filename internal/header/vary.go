@@ -1,0 +1,35 @@
+package header
+
+import (
+	"net/http"
+	"strings"
+)
+
+// AddVary appends the field names to the Vary header of h, case-insensitively
+// without duplicates (RFC 9110 §12.5.5). It adds nothing when Vary already
+// holds "*"; adding "*" replaces the list. Existing lines are kept as they are.
+func AddVary(h http.Header, names ...string) {
+	for _, n := range names {
+		cur := h["Vary"]
+		if n == "" || containsFold(cur, n) {
+			continue
+		}
+		if containsFold(cur, "*") {
+			return
+		}
+		if n == "*" {
+			h["Vary"] = []string{"*"}
+			return
+		}
+		h["Vary"] = append(cur, n)
+	}
+}
+
+func containsFold(values []string, name string) bool {
+	for e := range Elements(values) {
+		if strings.EqualFold(e, name) {
+			return true
+		}
+	}
+	return false
+}

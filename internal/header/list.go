@@ -83,14 +83,16 @@ func HasToken(values []string, token string) bool {
 	return false
 }
 
-// CutParams splits an element into its value and its parameter string
-// (without the first ';'), both trimmed of OWS.
+// CutParams splits an element into its value and its parameter string, both
+// trimmed of OWS; the parameter string is also trimmed of the ';' separators
+// around it, so it is "" when only empty parameters follow (RFC 9110 §5.6.6
+// allows them: `text/html;;charset=utf-8;`).
 func CutParams(elem string) (value, params string) {
 	i := strings.IndexByte(elem, ';')
 	if i < 0 {
 		return TrimOWS(elem), ""
 	}
-	return TrimOWS(elem[:i]), TrimOWS(elem[i+1:])
+	return TrimOWS(elem[:i]), trimSemis(elem[i+1:])
 }
 
 // IsToken reports whether s is a non-empty RFC 9110 token.

@@ -34,7 +34,7 @@ func ParseMediaRange(elem string) (mr MediaRange, ok bool) {
 			if mr.Q, ok = ParseQ(v); !ok {
 				return MediaRange{}, false
 			}
-			mr.Params = TrimOWS(strings.TrimRight(TrimOWS(all[:len(all)-len(before)]), ";"))
+			mr.Params = trimTrailingSemis(all[:len(all)-len(before)])
 			return mr, true
 		}
 		params = rest

@@ -7,6 +7,9 @@ import "strings"
 // written (compare it case-insensitively); value is the raw value, still
 // quoted if it was a quoted string (see Unquote). ok is false for a malformed
 // parameter (no name, no '=', bad token, unterminated quote); rest is then "".
+// rest comes back without its leading ';' separators and OWS, so a loop
+// `for params != ""` ends after the last parameter even when empty parameters
+// (`a=1;;` , RFC 9110 §5.6.6) follow it.
 func NextParam(s string) (name, value, rest string, ok bool) {
 	s = trimLeadingSemis(s)
 	if s == "" {
@@ -34,7 +37,7 @@ func NextParam(s string) (name, value, rest string, ok bool) {
 		if rest != "" && rest[0] != ';' {
 			return "", "", "", false
 		}
-		return name, value, rest, true
+		return name, value, trimLeadingSemis(rest), true
 	}
 	i := strings.IndexByte(v, ';')
 	if i < 0 {
@@ -44,7 +47,7 @@ func NextParam(s string) (name, value, rest string, ok bool) {
 	if !IsToken(value) {
 		return "", "", "", false
 	}
-	return name, value, rest, true
+	return name, value, trimLeadingSemis(rest), true
 }
 
 func trimLeadingSemis(s string) string {
@@ -53,6 +56,16 @@ func trimLeadingSemis(s string) string {
 	}
 	return s
 }
+
+func trimTrailingSemis(s string) string {
+	for len(s) > 0 && (s[len(s)-1] == ';' || IsOWS(s[len(s)-1])) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// trimSemis removes ';' separators and OWS from both ends of s.
+func trimSemis(s string) string { return trimTrailingSemis(trimLeadingSemis(s)) }
 
 // quotedEnd returns the index after the closing quote of the quoted string
 // that starts s, or -1.

@@ -41,11 +41,11 @@ func ParseQ(s string) (q int, ok bool) {
 
 // ParseWeighted parses one element of a weighted list such as Accept-Encoding,
 // Accept-Language or Accept-Charset: `token [; q=qvalue]`. Other parameters
-// are ignored. ok is false when the value is empty or the q parameter is
-// malformed: RFC 9110 says such an element is to be dropped.
+// are ignored. ok is false when the value is not a token, or a parameter or
+// the q value is malformed: RFC 9110 says such an element is to be dropped.
 func ParseWeighted(elem string) (value string, q int, ok bool) {
 	value, params := CutParams(elem)
-	if value == "" {
+	if !IsToken(value) {
 		return "", 0, false
 	}
 	q = QMax

@@ -6,12 +6,14 @@ import (
 )
 
 // AddVary appends the field names to the Vary header of h, case-insensitively
-// without duplicates (RFC 9110 §12.5.5). It adds nothing when Vary already
-// holds "*"; adding "*" replaces the list. Existing lines are kept as they are.
+// without duplicates (RFC 9110 §12.5.5). A name may itself be a comma list
+// ("Accept, Origin"). It adds nothing when Vary already holds "*"; adding "*"
+// replaces the list. Existing lines are kept as they are, and their backing
+// array is never written to (it may be shared with another header map).
 func AddVary(h http.Header, names ...string) {
-	for _, n := range names {
+	for n := range Elements(names) {
 		cur := h["Vary"]
-		if n == "" || containsFold(cur, n) {
+		if containsFold(cur, n) {
 			continue
 		}
 		if containsFold(cur, "*") {
@@ -21,7 +23,7 @@ func AddVary(h http.Header, names ...string) {
 			h["Vary"] = []string{"*"}
 			return
 		}
-		h["Vary"] = append(cur, n)
+		h["Vary"] = append(cur[:len(cur):len(cur)], n)
 	}
 }
 

@@ -14,7 +14,8 @@ import (
 const ContentType = "application/problem+json"
 
 // Details is a problem details object (RFC 9457 §3). Empty members are
-// omitted; Type defaults to "about:blank" and Title to the status text.
+// omitted; Type defaults to "about:blank", Title to the status text, and a
+// Status outside 100..999 (e.g. zero) to 500.
 type Details struct {
 	Type     string
 	Title    string
@@ -22,7 +23,8 @@ type Details struct {
 	Detail   string
 	Instance string
 	// Extensions are extra members (RFC 9457 §3.2), e.g. "retry_after".
-	// They never override the standard members above.
+	// They never override or add the standard members above (type, title,
+	// status, detail, instance), nor the "trace_id" taken from the context.
 	Extensions map[string]any
 }
 
@@ -30,6 +32,7 @@ type Details struct {
 // "trace_id" extension member. Values are JSON-encoded with HTML escaping, so
 // request data placed in Detail cannot break out of its string.
 func Write(w http.ResponseWriter, r *http.Request, d Details) {
+	d.Status = status(d.Status)
 	body := Marshal(r, d)
 	h := w.Header()
 	h.Set("Content-Type", ContentType)
@@ -48,6 +51,10 @@ func Write(w http.ResponseWriter, r *http.Request, d Details) {
 func Marshal(r *http.Request, d Details) []byte {
 	m := make(map[string]any, len(d.Extensions)+6)
 	for k, v := range d.Extensions {
+		switch k {
+		case "type", "title", "status", "detail", "instance":
+			continue // RFC 9457 §3.2: extensions do not redefine members
+		}
 		m[k] = v
 	}
 	if r != nil {
@@ -55,6 +62,7 @@ func Marshal(r *http.Request, d Details) []byte {
 			m["trace_id"] = id
 		}
 	}
+	d.Status = status(d.Status)
 	if d.Type == "" {
 		d.Type = "about:blank"
 	}
@@ -76,4 +84,13 @@ func Marshal(r *http.Request, d Details) []byte {
 		return Marshal(r, Details{Type: d.Type, Title: d.Title, Status: d.Status, Detail: d.Detail, Instance: d.Instance})
 	}
 	return append(b, '\n')
+}
+
+// status returns code, or 500 when code is not a valid HTTP status
+// (net/http panics on those).
+func status(code int) int {
+	if code < 100 || code > 999 {
+		return http.StatusInternalServerError
+	}
+	return code
 }

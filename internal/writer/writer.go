@@ -1,6 +1,7 @@
 package writer
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 )
@@ -83,10 +84,14 @@ func BodyAllowed(code int) bool {
 
 // WriteHeader commits code as the final status. Informational codes other than
 // 101 are passed straight through and can be sent several times; after the
-// final status, further calls are ignored, as net/http ignores them.
+// final status, further calls are ignored, as net/http ignores them. A code
+// outside 100..999 panics, as it does in net/http, before anything is recorded.
 func (w *Writer) WriteHeader(code int) {
 	if w.status != 0 {
 		return
+	}
+	if code < 100 || code > 999 {
+		panic(fmt.Sprintf("invalid WriteHeader code %v", code))
 	}
 	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
 		w.rw.WriteHeader(code)

@@ -1,0 +1,230 @@
+package cache
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"hash"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/jiec/httpmw/internal/header"
+	"github.com/jiec/httpmw/internal/writer"
+)
+
+// What a cacheWriter does with the handler's body.
+const (
+	stPass    = iota // forward as written
+	stBuffer         // hold the status, buffer and hash the body
+	stDiscard        // 304 or 412 already answered: drop the body
+)
+
+// errAnswered is returned to a handler that flushes a response the
+// middleware has already replaced by a 304 or 412.
+var errAnswered = errors.New("cache: response already answered with 304 or 412")
+
+// cacheWriter is the per-request state of the middleware for GET and HEAD.
+// The handler sees only the embedded writer.Writer.
+type cacheWriter struct {
+	writer.Writer
+	m         *Middleware
+	r         *http.Request
+	state     uint8
+	added     added // fields set before the handler ran
+	validated bool  // preconditions already evaluated against Config.Validator's ETag
+	buf       []byte
+	sha       hash.Hash
+	sum       [sha256.Size]byte
+}
+
+var (
+	_ writer.BodyInterceptor = (*cacheWriter)(nil)
+
+	writerPool = sync.Pool{New: func() any { return &cacheWriter{sha: sha256.New()} }}
+)
+
+// maxPooledBuffer is the largest buffer kept for reuse; bigger ones (up to
+// MaxBodySize) are left to the garbage collector so that idle pools stay small.
+const maxPooledBuffer = 64 << 10
+
+func getWriter() *cacheWriter { return writerPool.Get().(*cacheWriter) }
+
+func putWriter(w *cacheWriter) {
+	buf := w.buf[:0]
+	if cap(buf) > maxPooledBuffer {
+		buf = nil
+	}
+	*w = cacheWriter{buf: buf, sha: w.sha}
+	writerPool.Put(w)
+}
+
+// Header implements writer.Interceptor.
+func (w *cacheWriter) Header(code int) bool {
+	h := w.Writer.Header()
+	if code != http.StatusNotModified && (code < 200 || code > 299) {
+		w.takeBack(h)
+	}
+	if code != http.StatusOK || w.validated {
+		return true
+	}
+	if w.m.cfg.maxBody > 0 && h["Etag"] == nil && !longerThan(h, w.m.cfg.maxBody) {
+		w.state = stBuffer
+		w.sha.Reset()
+		return false
+	}
+	return w.check(h)
+}
+
+// takeBack removes the Cache-Control and validators the middleware set
+// before the handler from a response they do not describe (an error or a
+// redirect): an explicit lifetime would make an error cacheable.
+func (w *cacheWriter) takeBack(h http.Header) {
+	if w.added&addedCacheControl != 0 && len(h["Cache-Control"]) == 1 && h["Cache-Control"][0] == w.m.cfg.cacheControl {
+		delete(h, "Cache-Control")
+	}
+	if w.added&addedETag != 0 {
+		delete(h, "Etag")
+	}
+	if w.added&addedLastModified != 0 {
+		delete(h, "Last-Modified")
+	}
+}
+
+// longerThan reports whether the handler declared a Content-Length above max.
+func longerThan(h http.Header, max int) bool {
+	cl := h["Content-Length"]
+	if len(cl) == 0 {
+		return false
+	}
+	n, err := strconv.ParseInt(cl[0], 10, 64)
+	return err != nil || n > int64(max)
+}
+
+// check evaluates the preconditions against the validators of the 200
+// response in h. It answers 304 or 412 and returns false, or returns true
+// to let the response through.
+func (w *cacheWriter) check(h http.Header) bool {
+	if !conditional(w.r.Header) {
+		return true
+	}
+	s := state{exists: true}
+	if et := h["Etag"]; len(et) > 0 {
+		s.etag, _ = header.ParseETag(et[0])
+	}
+	if lm := h["Last-Modified"]; len(lm) == 1 {
+		if t, err := http.ParseTime(lm[0]); err == nil {
+			s.lastMod = t
+		}
+	}
+	res, perr := evaluate(w.r.Method, w.r.Header, &s)
+	switch res {
+	case notModified:
+		w.state = stDiscard
+		writeNotModified(w.Unwrap())
+		return false
+	case failed:
+		w.state = stDiscard
+		clearForError(h)
+		w.m.fail(w.Unwrap(), w.r, perr)
+		return false
+	}
+	return true
+}
+
+// Body implements writer.BodyInterceptor.
+func (w *cacheWriter) Body(p []byte) (int, error) {
+	switch w.state {
+	case stDiscard:
+		return len(p), nil
+	case stBuffer:
+		if len(w.buf)+len(p) <= w.m.cfg.maxBody {
+			w.buf = append(w.buf, p...)
+			w.sha.Write(p)
+			return len(p), nil
+		}
+		if err := w.spill(); err != nil {
+			return 0, err
+		}
+	}
+	return w.WriteDown(p)
+}
+
+// Flush implements writer.BodyInterceptor: a flushed response is streamed,
+// so it goes out without a generated ETag.
+func (w *cacheWriter) Flush() error {
+	switch w.state {
+	case stBuffer:
+		return w.spill()
+	case stDiscard:
+		return errAnswered
+	}
+	return nil
+}
+
+// spill gives up on the ETag: sends the status and what is buffered, and
+// forwards the rest of the body as it comes.
+func (w *cacheWriter) spill() error {
+	w.state = stPass
+	w.SendHeader()
+	if len(w.buf) == 0 {
+		return nil
+	}
+	_, err := w.WriteDown(w.buf)
+	w.buf = w.buf[:0]
+	return err
+}
+
+// finish completes a buffered response once the handler has returned: it
+// sets the generated ETag, evaluates the preconditions and sends either a
+// 304/412 or the 200 with its body.
+func (w *cacheWriter) finish() {
+	if w.state != stBuffer {
+		return
+	}
+	h := w.Writer.Header()
+	// A HEAD handler that writes no body (http.ServeContent does not) gives
+	// nothing to hash: no tag rather than the tag of an empty body, which
+	// would differ from GET's (RFC 9110 §9.3.2).
+	noBody := w.r.Method == http.MethodHead && len(w.buf) == 0 && !(len(h["Content-Length"]) == 1 && h["Content-Length"][0] == "0")
+	if !noBody {
+		h["Etag"] = []string{w.tag()}
+	}
+	if !w.check(h) {
+		return
+	}
+	// The whole body is known: a Content-Length spares chunked encoding
+	// (not with trailers, which need it).
+	if !noBody && h["Content-Length"] == nil && h["Transfer-Encoding"] == nil && !hasTrailers(h) {
+		h["Content-Length"] = []string{strconv.Itoa(len(w.buf))}
+	}
+	w.state = stPass
+	w.SendHeader()
+	if len(w.buf) > 0 {
+		_, _ = w.WriteDown(w.buf)
+	}
+}
+
+// hasTrailers reports whether the handler declared or set trailers.
+func hasTrailers(h http.Header) bool {
+	if h["Trailer"] != nil {
+		return true
+	}
+	for k := range h {
+		if strings.HasPrefix(k, http.TrailerPrefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// tag returns the strong entity tag of the hashed body: the first 128 bits
+// of its SHA-256, base64url-encoded, in quotes.
+func (w *cacheWriter) tag() string {
+	sum := w.sha.Sum(w.sum[:0])
+	var b [2 + 22]byte
+	b[0], b[len(b)-1] = '"', '"'
+	base64.RawURLEncoding.Encode(b[1:len(b)-1], sum[:16])
+	return string(b[:])
+}

@@ -1,0 +1,175 @@
+package cache
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/jiec/httpmw/internal/header"
+)
+
+// PreconditionError is the error passed to Config.ErrorHandler when a
+// request fails a precondition and is answered with 412.
+type PreconditionError struct {
+	// Field is the request field whose condition failed: "If-Match",
+	// "If-Unmodified-Since" or "If-None-Match".
+	Field string
+}
+
+func (e *PreconditionError) Error() string {
+	return "cache: precondition failed: " + e.Field
+}
+
+var (
+	errIfMatch           = &PreconditionError{Field: "If-Match"}
+	errIfUnmodifiedSince = &PreconditionError{Field: "If-Unmodified-Since"}
+	errIfNoneMatch       = &PreconditionError{Field: "If-None-Match"}
+)
+
+// result is the outcome of evaluating the preconditions of a request.
+type result uint8
+
+const (
+	proceed     result = iota // perform the method
+	notModified               // answer 304
+	failed                    // answer 412
+)
+
+// state is what the middleware knows about the target resource.
+type state struct {
+	etag    header.ETag // zero Opaque: no entity tag
+	lastMod time.Time   // truncated to seconds; zero: unknown
+	exists  bool        // a current representation exists
+}
+
+// conditional reports whether h holds any precondition field.
+func conditional(h http.Header) bool {
+	return h["If-Match"] != nil || h["If-None-Match"] != nil ||
+		h["If-Modified-Since"] != nil || h["If-Unmodified-Since"] != nil
+}
+
+// evaluate applies RFC 9110 §13.2.2 to a request with method and header h
+// against the resource state s. The caller has already excluded the methods
+// for which preconditions are ignored (§13.2.1).
+func evaluate(method string, h http.Header, s *state) (result, *PreconditionError) {
+	// Step 1: If-Match (strong comparison, §13.1.1); else step 2:
+	// If-Unmodified-Since (§13.1.4).
+	if im := h["If-Match"]; present(im) {
+		if !s.exists || header.TotalLen(im) > header.MaxLen {
+			return failed, errIfMatch
+		}
+		matched, any, _ := header.MatchETags(im, s.etag, false)
+		if !matched && !any {
+			return failed, errIfMatch
+		}
+	} else if t, ok := date(h["If-Unmodified-Since"]); ok && !s.lastMod.IsZero() {
+		if s.lastMod.After(t) {
+			return failed, errIfUnmodifiedSince
+		}
+	}
+	// Step 3: If-None-Match (weak comparison, §13.1.2); else step 4:
+	// If-Modified-Since, GET and HEAD only (§13.1.3).
+	safe := method == http.MethodGet || method == http.MethodHead
+	if inm := h["If-None-Match"]; present(inm) {
+		if header.TotalLen(inm) > header.MaxLen {
+			return proceed, nil // treated as malformed: nothing matches
+		}
+		matched, any, _ := header.MatchETags(inm, s.etag, true)
+		if matched || any && s.exists {
+			if safe {
+				return notModified, nil
+			}
+			return failed, errIfNoneMatch
+		}
+	} else if safe && !s.lastMod.IsZero() {
+		if t, ok := date(h["If-Modified-Since"]); ok && !s.lastMod.After(t) {
+			return notModified, nil
+		}
+	}
+	return proceed, nil
+}
+
+// present reports whether a list field has at least one element; a field
+// whose lines are all empty is treated as absent (as net/http does).
+func present(values []string) bool {
+	for range header.ETags(values) {
+		return true
+	}
+	return false
+}
+
+// date parses an If-Modified-Since or If-Unmodified-Since field: exactly one
+// field line holding one HTTP-date in any of the three formats of RFC 9110
+// §5.6.7. Several lines or an invalid date make the field ignored (§13.1.3,
+// §13.1.4).
+func date(values []string) (time.Time, bool) {
+	if len(values) != 1 || len(values[0]) > maxDateLen {
+		return time.Time{}, false
+	}
+	t, err := http.ParseTime(values[0])
+	return t, err == nil
+}
+
+// maxDateLen bounds the date fields parsed; the longest valid form (rfc850
+// with "Wednesday") is 38 bytes.
+const maxDateLen = 64
+
+// truncate drops what an HTTP-date cannot represent, as ServeContent does.
+func truncate(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.Truncate(time.Second)
+}
+
+// parseETag reads a validator ETag, quoting a bare opaque-tag.
+func parseETag(s string) header.ETag {
+	if s == "" {
+		return header.ETag{}
+	}
+	if t, ok := header.ParseETag(s); ok {
+		return t
+	}
+	if t, ok := header.ParseETag(`"` + s + `"`); ok {
+		return t
+	}
+	return header.ETag{}
+}
+
+// isRepresentationField reports the fields dropped from 304 responses:
+// representation metadata and fields describing content (RFC 9110 §15.4.5,
+// §8). Everything else, including fields outer middlewares set, is kept.
+func isRepresentationField(k string) bool {
+	switch k {
+	case "Content-Type", "Content-Length", "Content-Encoding", "Content-Language",
+		"Content-Range", "Content-Digest", "Repr-Digest", "Transfer-Encoding", "Trailer":
+		return true
+	}
+	return false
+}
+
+// writeNotModified answers 304 on w per RFC 9110 §15.4.5.
+func writeNotModified(w http.ResponseWriter) {
+	h := w.Header()
+	etag := h["Etag"] != nil
+	// Ranging over the few fields present is cheaper than deleting each name.
+	for k := range h {
+		if isRepresentationField(k) || etag && k == "Last-Modified" {
+			// Last-Modified only guides cache updates when there is no ETag.
+			delete(h, k)
+		}
+	}
+	w.WriteHeader(http.StatusNotModified)
+}
+
+// clearForError removes the fields of a 200 response the handler prepared
+// before the middleware replaces it with a 412: validators, freshness and
+// representation metadata describe a response that is not sent.
+func clearForError(h http.Header) {
+	for k := range h {
+		switch {
+		case isRepresentationField(k),
+			k == "Etag", k == "Last-Modified", k == "Cache-Control", k == "Expires", k == "Content-Location":
+			delete(h, k)
+		}
+	}
+}

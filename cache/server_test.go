@@ -1,0 +1,125 @@
+package cache_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/jiec/httpmw/cache"
+)
+
+// These tests run the middleware in a real server, over HTTP/1.1 and HTTP/2.
+
+func servers(t *testing.T, h http.Handler, test func(t *testing.T, url string, c *http.Client)) {
+	for _, h2 := range []bool{false, true} {
+		name := "HTTP1"
+		if h2 {
+			name = "HTTP2"
+		}
+		t.Run(name, func(t *testing.T) {
+			ts := httptest.NewUnstartedServer(h)
+			if h2 {
+				ts.EnableHTTP2 = true
+				ts.StartTLS()
+			} else {
+				ts.Start()
+			}
+			defer ts.Close()
+			c := ts.Client()
+			defer c.CloseIdleConnections()
+			test(t, ts.URL, c)
+		})
+	}
+}
+
+func get(t *testing.T, c *http.Client, method, url string, kv ...string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, nil)
+	for i := 0; i < len(kv); i += 2 {
+		req.Header.Add(kv[i], kv[i+1])
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(b)
+}
+
+func TestOnTheWireRevalidation(t *testing.T) {
+	m, _ := cache.New(cache.Config{CacheControl: cache.CacheControl{}.NoCache()})
+	servers(t, m.Handler(http.HandlerFunc(full200)), func(t *testing.T, url string, c *http.Client) {
+		resp, b := get(t, c, "GET", url)
+		tag := resp.Header.Get("Etag")
+		if resp.StatusCode != 200 || b != `{"a":1}` || tag != sha(`{"a":1}`) || resp.ContentLength != 7 {
+			t.Fatalf("200: %d %q ETag %q length %d", resp.StatusCode, b, tag, resp.ContentLength)
+		}
+		head, _ := get(t, c, "HEAD", url)
+		if head.Header.Get("Etag") != tag || head.ContentLength != 7 {
+			t.Errorf("HEAD: ETag %q length %d, want GET's", head.Header.Get("Etag"), head.ContentLength)
+		}
+		resp, b = get(t, c, "GET", url, "If-None-Match", `"other"`, "If-None-Match", "W/"+tag)
+		if resp.StatusCode != 304 || b != "" || resp.Header.Get("Content-Type") != "" || resp.Header.Get("Etag") != tag ||
+			resp.Header.Get("Cache-Control") != "max-age=60" || resp.Header.Get("Date") == "" {
+			t.Errorf("304: %d %q %v", resp.StatusCode, b, resp.Header)
+		}
+	})
+}
+
+func TestOnTheWireStreamingIsNotHeld(t *testing.T) {
+	release := make(chan struct{})
+	h := cache.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, "data: first\n\n")
+		if err := http.NewResponseController(w).Flush(); err != nil {
+			t.Errorf("Flush: %v", err)
+		}
+		if err := http.NewResponseController(w).SetWriteDeadline(time.Now().Add(time.Minute)); err != nil {
+			t.Errorf("SetWriteDeadline through the wrapper: %v", err)
+		}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+		_, _ = io.WriteString(w, "data: second\n\n")
+	}))
+	servers(t, h, func(t *testing.T, url string, c *http.Client) {
+		resp, err := c.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		buf := make([]byte, len("data: first\n\n"))
+		if _, err := io.ReadFull(resp.Body, buf); err != nil || string(buf) != "data: first\n\n" {
+			t.Fatalf("first event before the handler finished: %q %v", buf, err)
+		}
+		if resp.Header.Get("Etag") != "" {
+			t.Errorf("streamed response has ETag %q", resp.Header.Get("Etag"))
+		}
+		release <- struct{}{}
+		rest, _ := io.ReadAll(resp.Body)
+		if string(rest) != "data: second\n\n" {
+			t.Errorf("rest: %q", rest)
+		}
+	})
+}
+
+func TestOnTheWireTrailersSurviveBuffering(t *testing.T) {
+	h := cache.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Trailer", "X-Checksum")
+		_, _ = io.WriteString(w, "payload")
+		w.Header().Set("X-Checksum", "42")
+	}))
+	servers(t, h, func(t *testing.T, url string, c *http.Client) {
+		resp, b := get(t, c, "GET", url)
+		if b != "payload" || resp.Trailer.Get("X-Checksum") != "42" || resp.Header.Get("Etag") != sha("payload") {
+			t.Errorf("got %q trailer %v ETag %q", b, resp.Trailer, resp.Header.Get("Etag"))
+		}
+	})
+}

@@ -1,0 +1,97 @@
+package compress
+
+import (
+	"errors"
+	"hash/maphash"
+	"net/http"
+	"sync"
+
+	"github.com/jiec/httpmw/internal/problem"
+)
+
+// Middleware compresses responses (and optionally decodes request bodies).
+// Create it with New; it is safe for concurrent use by multiple goroutines.
+type Middleware struct {
+	c         *config
+	encoders  encoderPools
+	decoders  decoderPools
+	responses sync.Pool
+	seed      maphash.Seed
+}
+
+// New validates cfg and returns a Middleware. All problems are reported at
+// once (errors.Join).
+func New(cfg Config) (*Middleware, error) {
+	c, err := cfg.compile()
+	if err != nil {
+		return nil, err
+	}
+	if c.errorHandler == nil {
+		c.errorHandler = writeProblem
+	}
+	m := &Middleware{c: c, seed: maphash.MakeSeed()}
+	m.encoders.init(c)
+	m.decoders.init(c)
+	m.responses.New = func() any {
+		return &response{m: m, buf: make([]byte, 0, c.minSize)}
+	}
+	return m, nil
+}
+
+// Handler wraps next with the default Config (see Config).
+func Handler(next http.Handler) http.Handler {
+	m, _ := New(Config{}) // the zero Config is valid
+	return m.Handler(next)
+}
+
+// Handler returns next wrapped by the middleware.
+func (m *Middleware) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m.serve(next, w, r)
+	})
+}
+
+func (m *Middleware) serve(next http.Handler, w http.ResponseWriter, r *http.Request) {
+	cd := codingIdentity
+	if len(m.c.codings) > 0 {
+		cd = m.c.negotiate(r.Header["Accept-Encoding"])
+		// Set before next, so that it survives inner middlewares that answer
+		// by themselves (304, 412 ...): every response may depend on it.
+		addVary(w.Header())
+	}
+	var rb *requestBody
+	if m.c.decompress && len(r.Header["Content-Encoding"]) > 0 {
+		var err error
+		if r, rb, err = m.decodeRequest(r); err != nil {
+			w.Header().Set("Accept-Encoding", "gzip, br, zstd, deflate")
+			m.c.errorHandler(w, r, err)
+			return
+		}
+	}
+	if cd == codingIdentity && rb == nil {
+		next.ServeHTTP(w, r)
+		return
+	}
+	resp := m.responses.Get().(*response)
+	resp.reset(w, r, cd, rb)
+	defer m.put(resp)
+	next.ServeHTTP(&resp.Writer, r)
+	// An error here means the client is gone: there is nobody to tell.
+	_ = resp.finish()
+}
+
+func (m *Middleware) put(resp *response) {
+	resp.release()
+	if cap(resp.buf) == m.c.minSize {
+		m.responses.Put(resp)
+	}
+}
+
+// writeProblem is the default ErrorHandler: RFC 9457 problem+json.
+func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
+	status := http.StatusRequestEntityTooLarge
+	if errors.Is(err, ErrUnsupportedEncoding) {
+		status = http.StatusUnsupportedMediaType
+	}
+	problem.Write(w, r, problem.Details{Status: status, Detail: err.Error()})
+}

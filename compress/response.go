@@ -1,0 +1,333 @@
+package compress
+
+import (
+	"encoding/binary"
+	"hash/maphash"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/jiec/httpmw/internal/header"
+	"github.com/jiec/httpmw/internal/writer"
+	"github.com/klauspost/compress/gzip"
+)
+
+// States of a response.
+const (
+	stateNew       uint8 = iota // no final status yet
+	stateUndecided              // status held, body buffered up to minSize
+	statePlain                  // passing through unchanged
+	stateEncode                 // compressing (enc is created on first use)
+	stateDiscard                // HEAD response that would be compressed: body dropped
+	stateReplaced               // request body failed: the handler's answer is replaced
+)
+
+// response is the per-request state. It embeds the one ResponseWriter
+// wrapper (internal/writer), which is what the next handler receives; the
+// response is its Interceptor and BodyInterceptor. Pooled per Middleware.
+type response struct {
+	writer.Writer
+	m     *Middleware
+	req   *http.Request
+	cd    coding
+	state uint8
+	head  bool
+	buf   []byte // pre-decision buffer, cap minSize
+	enc   encoder
+	rb    *requestBody // decoded request body, or nil
+	hash  maphash.Hash // zstd jitter: keyed hash of the whole body
+}
+
+var (
+	_ writer.Interceptor     = (*response)(nil)
+	_ writer.BodyInterceptor = (*response)(nil)
+)
+
+// Shared single-element header values; never modified in place (headers are
+// only ever replaced or appended to, and append copies at cap).
+var (
+	varyAE        = []string{"Accept-Encoding"}
+	codingHeaders = [numCodings][]string{{Zstd}, {Brotli}, {Gzip}, {Deflate}}
+)
+
+// addVary merges "Vary: Accept-Encoding" without allocating in the common
+// case of a response with no Vary yet.
+func addVary(h http.Header) {
+	if _, ok := h["Vary"]; !ok {
+		h["Vary"] = varyAE[:1:1]
+		return
+	}
+	header.AddVary(h, "Accept-Encoding")
+}
+
+func (r *response) reset(rw http.ResponseWriter, req *http.Request, cd coding, rb *requestBody) {
+	r.Writer.Reset(rw, r)
+	r.req, r.cd, r.rb = req, cd, rb
+	r.state = stateNew
+	r.head = req.Method == http.MethodHead
+	r.buf = r.buf[:0]
+	if r.m.c.jitter > 0 && cd == codingZstd {
+		r.hash.SetSeed(r.m.seed)
+	}
+}
+
+// Header decides what it can from the headers when the handler commits its
+// status; it holds the status (returns false) while the body decides.
+func (r *response) Header(code int) bool {
+	if r.rb != nil && r.rb.err != nil {
+		r.state = stateReplaced
+		return false
+	}
+	r.state = statePlain
+	if r.cd == codingIdentity || !writer.BodyAllowed(code) || code == http.StatusPartialContent {
+		return true
+	}
+	h := r.Writer.Header()
+	if !transformable(h) {
+		return true
+	}
+	cl := int64(-1)
+	if v := h["Content-Length"]; len(v) > 0 {
+		if n, err := strconv.ParseInt(v[0], 10, 64); err == nil && n >= 0 {
+			cl = n
+		}
+	}
+	if cl >= 0 && cl < int64(r.m.c.minSize) {
+		return true
+	}
+	ct, hasCT := h["Content-Type"]
+	if hasCT && (len(ct) == 0 || !r.m.c.allowed(ct[0])) {
+		return true
+	}
+	if cl >= 0 && hasCT {
+		r.start()
+		return true
+	}
+	r.state = stateUndecided
+	return false
+}
+
+// transformable reports whether the handler left the body to us: not
+// already encoded, not a range, no "Cache-Control: no-transform"
+// (RFC 9110 §8.4, §14.4, RFC 9111 §5.2.2.6).
+func transformable(h http.Header) bool {
+	for _, v := range h["Content-Encoding"] {
+		if v != "" {
+			return false
+		}
+	}
+	return len(h["Content-Range"]) == 0 && !header.HasToken(h["Cache-Control"], "no-transform")
+}
+
+// decide ends the undecided state, with the buffered bytes as the body
+// prefix. large means the body is (or may be) at least minSize.
+func (r *response) decide(large bool) error {
+	h := r.Writer.Header()
+	ok := large
+	if ok {
+		if ct, hasCT := h["Content-Type"]; hasCT {
+			ok = len(ct) > 0 && r.m.c.allowed(ct[0])
+		} else if len(r.buf) > 0 {
+			// Sniff as net/http would, and set it now: net/http would otherwise
+			// sniff the compressed bytes (golang/go#31753).
+			sniffed := http.DetectContentType(r.buf)
+			if ok = r.m.c.allowed(sniffed); ok {
+				h["Content-Type"] = []string{sniffed}
+			}
+		} else {
+			ok = false
+		}
+	}
+	if ok {
+		r.start()
+	} else {
+		r.state = statePlain
+		r.SendHeader()
+	}
+	if len(r.buf) == 0 {
+		return nil
+	}
+	buf := r.buf
+	r.buf = r.buf[:0]
+	_, err := r.Body(buf)
+	return err
+}
+
+// start switches to compressing: it edits the headers and sends the status.
+func (r *response) start() {
+	h := r.Writer.Header()
+	h["Content-Encoding"] = codingHeaders[r.cd][:1:1]
+	delete(h, "Content-Length")
+	delete(h, "Accept-Ranges") // ranges of the encoded body would not match
+	if v := h["Etag"]; len(v) > 0 {
+		// A strong validator names one exact byte sequence (RFC 9110 §8.8.3);
+		// the encoded body is a different one.
+		if t, ok := header.ParseETag(v[0]); ok && !t.Weak {
+			t.Weak = true
+			h["Etag"] = []string{t.String()}
+		}
+	}
+	addVary(h) // in case the handler replaced Vary
+	r.state = stateEncode
+	if r.head {
+		r.state = stateDiscard
+	}
+	r.SendHeader()
+}
+
+func (r *response) initEncoder() {
+	r.enc = r.m.encoders.get(r.cd, writeDowner{&r.Writer})
+	if r.m.c.jitter > 0 && r.cd == codingGzip {
+		r.enc.(*gzip.Writer).Comment = padding[:1+rand.IntN(r.m.c.jitter)]
+	}
+}
+
+// writeDowner makes Writer.WriteDown the encoder's destination.
+type writeDowner struct{ w *writer.Writer }
+
+func (d writeDowner) Write(p []byte) (int, error) { return d.w.WriteDown(p) }
+
+// Body receives the handler's bytes.
+func (r *response) Body(p []byte) (int, error) {
+	switch r.state {
+	case statePlain:
+		return r.WriteDown(p)
+	case stateEncode:
+		if r.enc == nil {
+			r.initEncoder()
+		}
+		if r.m.c.jitter > 0 && r.cd == codingZstd {
+			_, _ = r.hash.Write(p)
+		}
+		return r.enc.Write(p)
+	case stateUndecided:
+		room := r.m.c.minSize - len(r.buf)
+		if len(p) < room {
+			r.buf = append(r.buf, p...)
+			return len(p), nil
+		}
+		r.buf = append(r.buf, p[:room]...)
+		if err := r.decide(true); err != nil {
+			return 0, err
+		}
+		n, err := r.Body(p[room:])
+		return room + n, err
+	}
+	return len(p), nil // stateDiscard, stateReplaced
+}
+
+// Flush runs when the handler flushes: an undecided response is decided
+// now (so a stream is never held back), then the encoder is flushed.
+func (r *response) Flush() error {
+	switch r.state {
+	case stateUndecided:
+		if err := r.decide(true); err != nil {
+			return err
+		}
+		if r.state != stateEncode {
+			return nil
+		}
+		fallthrough
+	case stateEncode:
+		if r.enc == nil {
+			r.initEncoder()
+		}
+		return r.enc.Flush()
+	case stateReplaced:
+		// The held status must not be sent: fail the flush, and let finish
+		// write the error response.
+		return r.rb.err
+	}
+	return nil
+}
+
+// finish completes the response after the handler returned.
+func (r *response) finish() error {
+	switch r.state {
+	case stateNew:
+		if r.rb != nil && r.rb.err != nil {
+			return r.replace()
+		}
+		if r.head {
+			// A HEAD handler that only set headers (Content-Length, as
+			// http.ServeContent does): decide as for the GET.
+			r.Writer.WriteHeader(http.StatusOK)
+			return r.finish()
+		}
+	case stateUndecided:
+		// The whole body is buffered and below minSize, unless this is a HEAD
+		// response with no body and no Content-Length: then the size is
+		// unknown and the decision is the one a large GET would get.
+		large := r.head && len(r.buf) == 0
+		if err := r.decide(large); err != nil {
+			return err
+		}
+		if r.state == stateEncode {
+			return r.finish()
+		}
+	case stateEncode:
+		if r.enc == nil {
+			r.initEncoder() // an empty body still needs a valid stream
+		}
+		err := r.enc.Close()
+		if err == nil && r.m.c.jitter > 0 && r.cd == codingZstd {
+			err = r.writeSkippableFrame()
+		}
+		return err
+	case stateReplaced:
+		return r.replace()
+	}
+	return nil
+}
+
+// release returns the encoder and drops references; it runs even when the
+// handler panicked.
+func (r *response) release() {
+	if r.enc != nil {
+		r.m.encoders.put(r.cd, r.enc)
+		r.enc = nil
+	}
+	if r.rb != nil {
+		r.rb.release()
+		r.rb = nil
+	}
+	r.req = nil
+	r.Writer.Reset(nil, nil)
+}
+
+// replace answers with the request-body error instead of what the handler
+// wrote (which was held and dropped).
+func (r *response) replace() error {
+	if r.rb.replaced {
+		return nil
+	}
+	r.rb.replaced = true
+	w := r.Writer.Unwrap()
+	h := w.Header()
+	for _, k := range [...]string{"Content-Encoding", "Content-Length", "Content-Type", "Etag", "Last-Modified", "Content-Range", "Accept-Ranges"} {
+		delete(h, k)
+	}
+	r.m.c.errorHandler(w, r.req, r.rb.err)
+	return nil
+}
+
+// padding is the source of jitter bytes (spaces: valid in a gzip comment).
+var (
+	padding      = strings.Repeat(" ", maxJitter)
+	paddingBytes = []byte(padding)
+)
+
+// writeSkippableFrame appends a zstd skippable frame (RFC 8878 §3.1.2) of
+// 1..jitter bytes chosen by the keyed hash of the body.
+func (r *response) writeSkippableFrame() error {
+	n := 1 + int(r.hash.Sum64()%uint64(r.m.c.jitter))
+	var hdr [8]byte
+	binary.LittleEndian.PutUint32(hdr[0:4], 0x184D2A50)
+	binary.LittleEndian.PutUint32(hdr[4:8], uint32(n))
+	if _, err := r.WriteDown(hdr[:]); err != nil {
+		return err
+	}
+	_, err := r.WriteDown(paddingBytes[:n:n])
+	return err
+}

@@ -1,0 +1,107 @@
+package cors
+
+import (
+	"net/http"
+
+	"github.com/jiec/httpmw/internal/header"
+)
+
+// Middleware is a validated CORS policy, created by New. It is immutable and
+// safe for concurrent use. A nil or zero Middleware passes requests through
+// untouched (no CORS header, so browsers keep cross-origin reads blocked).
+type Middleware struct {
+	c *compiled
+}
+
+// New validates cfg and returns the middleware. All the problems in cfg are
+// reported at once, joined with errors.Join, each naming the field and the
+// offending value. New copies what it needs from cfg.
+func New(cfg Config) (*Middleware, error) {
+	c, err := compile(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Middleware{c: c}, nil
+}
+
+// Handler wraps next with the CORS policy:
+//
+//   - preflights (OPTIONS with Origin and Access-Control-Request-Method) are
+//     answered here, unless Config.PreflightPassthrough is set;
+//   - other requests get their CORS headers set before next runs, so they
+//     survive inner middlewares that answer by themselves (429, 304), and
+//     always reach next: disallowed origins only miss the CORS headers.
+func (m *Middleware) Handler(next http.Handler) http.Handler {
+	if m == nil || m.c == nil {
+		return next
+	}
+	return &handler{c: m.c, next: next}
+}
+
+type handler struct {
+	c    *compiled
+	next http.Handler
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	origin, isCORS := r.Header[hOrigin]
+	if isCORS && r.Method == http.MethodOptions {
+		if acrm, ok := r.Header[hACRM]; ok {
+			if h.c.preflight(w, r, origin, acrm) {
+				h.next.ServeHTTP(w, r)
+			}
+			return
+		}
+	}
+	h.c.actual(w.Header(), origin)
+	h.next.ServeHTTP(w, r)
+}
+
+// actual sets the headers of a response to a request that is not a preflight,
+// with or without an Origin (Fetch §"CORS protocol and HTTP caches": when
+// ACAO depends on Origin, every response carries "Vary: Origin", so that a
+// cache never hands one origin's answer to another). The methods list does not
+// apply here: the browser already checked the method in the preflight, and
+// safelisted methods need none.
+//
+// All the values the handler can see live in one fresh array per request, so
+// a handler that edits them in place cannot race with other requests
+// (rs/cors#198).
+func (c *compiled) actual(h http.Header, origin []string) {
+	if c.anyOrigin {
+		// Same answer for every request: no Vary (Fetch, last paragraph of
+		// §"CORS protocol and HTTP caches").
+		b := new([2]string)
+		b[0] = "*"
+		h[hACAO] = b[0:1:1]
+		if c.aceh != "" {
+			b[1] = c.aceh
+			h[hACEH] = b[1:2:2]
+		}
+		return
+	}
+	if len(origin) != 1 || !c.allowOrigin(origin[0]) {
+		header.AddVary(h, hOrigin)
+		return
+	}
+	b := make([]string, c.actualValues)
+	b[0] = origin[0]
+	h[hACAO] = b[0:1:1]
+	i := 1
+	if c.credentials {
+		b[i] = "true"
+		h[hACAC] = b[i : i+1 : i+1]
+		i++
+	}
+	if c.aceh != "" {
+		b[i] = c.aceh
+		h[hACEH] = b[i : i+1 : i+1]
+		i++
+	}
+	if _, ok := h[hVary]; ok {
+		header.AddVary(h, hOrigin)
+	} else {
+		b[i] = hOrigin
+		h[hVary] = b[i : i+1 : i+1]
+	}
+}

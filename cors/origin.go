@@ -1,0 +1,268 @@
+package cors
+
+import (
+	"net/netip"
+	"strings"
+)
+
+// origin is a parsed serialized origin (Fetch §"origin", WHATWG URL
+// "ASCII serialization of an origin"): scheme "://" host [":" port].
+// All fields are substrings of the parsed text; host keeps the brackets of an
+// IPv6 literal and starts with "*." for a subdomain pattern.
+type origin struct {
+	scheme, host, port string
+}
+
+func (o origin) String() string {
+	s := o.scheme + "://" + o.host
+	if o.port != "" {
+		s += ":" + o.port
+	}
+	return s
+}
+
+// Reasons parseOrigin gives for rejecting its input; constant strings so the
+// parser never allocates.
+const (
+	reasonNoScheme      = "must be scheme://host[:port]"
+	reasonScheme        = "scheme must be lowercase ASCII letters, digits, '+', '-' or '.'"
+	reasonPath          = "must not contain a path, query, fragment or trailing slash"
+	reasonUserinfo      = "must not contain userinfo"
+	reasonHost          = "host must be a lowercase ASCII domain name (punycode), a dotted-quad IPv4 or a bracketed IPv6 address"
+	reasonIPv6          = "IPv6 address must be in RFC 5952 canonical form"
+	reasonIPv4          = "IPv4 address must be in canonical dotted-quad form"
+	reasonPort          = "port must be a decimal number 1-65535 without leading zeros"
+	reasonDefaultPort   = "default port must be omitted (browsers never send it)"
+	reasonWildcard      = "wildcard allowed only as the first label of a domain name (scheme://*.example.com[:port])"
+	reasonWildcardShort = "wildcard must be followed by at least two labels (e.g. *.example.com); *.tld would match a whole top-level domain"
+	reasonOpaque        = "scheme has opaque origins, which browsers serialize as null"
+)
+
+const maxSchemeLen = 64
+
+// parseOrigin parses s as a serialized origin, or as a subdomain pattern when
+// wildcard is true. It accepts only the exact form browsers send (Origin
+// header) so that a byte-exact comparison is correct: lowercase scheme and
+// host, no default port, no path. It returns a constant reason when s is not
+// acceptable and never allocates.
+func parseOrigin(s string, wildcard bool) (o origin, reason string) {
+	i := strings.Index(s, "://")
+	if i <= 0 {
+		if strings.HasPrefix(s, "*") {
+			return o, reasonWildcard
+		}
+		return o, reasonNoScheme
+	}
+	o.scheme = s[:i]
+	if !validScheme(o.scheme) {
+		if strings.Contains(o.scheme, "*") {
+			return o, reasonWildcard
+		}
+		return o, reasonScheme
+	}
+	switch o.scheme {
+	case "file", "data", "blob", "about", "javascript":
+		return o, reasonOpaque
+	}
+	rest := s[i+3:]
+	if strings.ContainsAny(rest, "/?#\\") {
+		return o, reasonPath
+	}
+	if strings.IndexByte(rest, '@') >= 0 {
+		return o, reasonUserinfo
+	}
+	// Split host and port.
+	if strings.HasPrefix(rest, "[") {
+		end := strings.IndexByte(rest, ']')
+		if end < 0 {
+			return o, reasonHost
+		}
+		o.host, rest = rest[:end+1], rest[end+1:]
+		if rest != "" {
+			if rest[0] != ':' {
+				return o, reasonHost
+			}
+			o.port = rest[1:]
+			if o.port == "" {
+				return o, reasonPort
+			}
+		}
+	} else if c := strings.LastIndexByte(rest, ':'); c >= 0 {
+		o.host, o.port = rest[:c], rest[c+1:]
+		if o.port == "" {
+			return o, reasonPort
+		}
+	} else {
+		o.host = rest
+	}
+	if o.port != "" {
+		if strings.Contains(o.port, "*") {
+			return o, reasonWildcard
+		}
+		if !validPort(o.port) {
+			return o, reasonPort
+		}
+		if (o.scheme == "http" && o.port == "80") || (o.scheme == "https" && o.port == "443") {
+			return o, reasonDefaultPort
+		}
+	}
+	host := o.host
+	if wildcard {
+		if !strings.HasPrefix(host, "*.") {
+			return o, reasonWildcard
+		}
+		host = host[2:]
+		if strings.Contains(host, "*") {
+			return o, reasonWildcard
+		}
+		if !isDomainName(host) || isNumericLabel(lastLabel(host)) {
+			return o, reasonHost
+		}
+		if strings.IndexByte(host, '.') < 0 && host != "localhost" {
+			return o, reasonWildcardShort
+		}
+		return o, ""
+	}
+	if strings.Contains(host, "*") {
+		return o, reasonWildcard
+	}
+	return o, validHost(host)
+}
+
+func validScheme(s string) bool {
+	if s == "" || len(s) > maxSchemeLen || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func validPort(p string) bool {
+	if p == "" || len(p) > 5 || p[0] == '0' {
+		return false
+	}
+	n := 0
+	for i := 0; i < len(p); i++ {
+		if p[i] < '0' || p[i] > '9' {
+			return false
+		}
+		n = n*10 + int(p[i]-'0')
+	}
+	return n <= 65535
+}
+
+// validHost checks a host as the WHATWG URL parser serializes it.
+func validHost(h string) string {
+	if strings.HasPrefix(h, "[") {
+		inner := h[1 : len(h)-1]
+		a, err := netip.ParseAddr(inner)
+		if err != nil || !a.Is6() || a.Zone() != "" {
+			return reasonHost
+		}
+		// The URL parser serializes IPv6 in RFC 5952 form; anything else
+		// never matches a real Origin header.
+		if a.String() != inner {
+			return reasonIPv6
+		}
+		return ""
+	}
+	if !isDomainName(h) {
+		return reasonHost
+	}
+	// The URL parser reads a host whose last label is numeric (or hex) as
+	// an IPv4 address and serializes it as a dotted quad.
+	if last := lastLabel(h); isNumericLabel(last) {
+		a, err := netip.ParseAddr(h)
+		if err != nil || !a.Is4() {
+			return reasonIPv4
+		}
+	}
+	return ""
+}
+
+// isDomainName reports whether h is dot-separated non-empty labels of
+// lowercase ASCII letters, digits, '-' and '_', at most 253 bytes.
+func isDomainName(h string) bool {
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	label := 0
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		switch {
+		case c == '.':
+			if label == 0 {
+				return false
+			}
+			label = 0
+			continue
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-', c == '_':
+		default:
+			return false
+		}
+		label++
+		if label > 63 {
+			return false
+		}
+	}
+	return label > 0
+}
+
+func lastLabel(h string) string {
+	return h[strings.LastIndexByte(h, '.')+1:]
+}
+
+func isNumericLabel(l string) bool {
+	if strings.HasPrefix(l, "0x") {
+		return true
+	}
+	for i := 0; i < len(l); i++ {
+		if l[i] < '0' || l[i] > '9' {
+			return false
+		}
+	}
+	return l != ""
+}
+
+// isPotentiallyTrustworthy reports whether o is secure enough for credentialed
+// CORS: https or wss, or a loopback host (localhost names per RFC 6761,
+// 127.0.0.0/8, ::1), as in the W3C Secure Contexts spec. Other schemes
+// (browser extensions, app schemes) are not network-insecure and pass.
+func isPotentiallyTrustworthy(o origin) bool {
+	if o.scheme != "http" && o.scheme != "ws" {
+		return true
+	}
+	h := strings.TrimPrefix(o.host, "*.")
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return true
+	}
+	if a, err := netip.ParseAddr(strings.Trim(h, "[]")); err == nil {
+		return a.IsLoopback()
+	}
+	return false
+}
+
+// subdomainPattern matches "scheme://<one or more labels>.domain[:port]".
+type subdomainPattern struct {
+	prefix  string // "https://"
+	suffix  string // ".example.com" or ".example.com:8443"
+	hostLen int    // length of the host part of suffix (".example.com")
+}
+
+// match reports whether the request origin o is a proper subdomain of the
+// pattern: the part between prefix and suffix must be one or more non-empty
+// domain labels, so "https://evilexample.com" never matches
+// "https://*.example.com", nor does the apex "https://example.com".
+func (p subdomainPattern) match(o string) bool {
+	if len(o) <= len(p.prefix)+len(p.suffix) ||
+		!strings.HasPrefix(o, p.prefix) || !strings.HasSuffix(o, p.suffix) {
+		return false
+	}
+	sub := o[len(p.prefix) : len(o)-len(p.suffix)]
+	return len(sub)+p.hostLen <= 253 && isDomainName(sub)
+}

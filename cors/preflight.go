@@ -1,0 +1,260 @@
+package cors
+
+import (
+	"net/http"
+	"slices"
+
+	"github.com/jiec/httpmw/internal/header"
+	"github.com/jiec/httpmw/internal/problem"
+	"github.com/jiec/httpmw/internal/traceid"
+)
+
+// reason says why a preflight failed; it indexes failureErrors,
+// failureDetails and compiled.failures.
+type reason int
+
+const (
+	failOrigin reason = iota
+	failMethod
+	failHeader
+	failPrivateNetwork
+	numReasons
+)
+
+var failureErrors = [numReasons]error{ErrOriginNotAllowed, ErrMethodNotAllowed, ErrHeaderNotAllowed, ErrPrivateNetworkNotAllowed}
+
+var failureDetails = [numReasons]string{
+	"The Origin of this request is not allowed to make cross-origin requests to this resource.",
+	"The method in Access-Control-Request-Method is not allowed for cross-origin requests.",
+	"A header named in Access-Control-Request-Headers is not allowed for cross-origin requests.",
+	"Private network access is not allowed.",
+}
+
+// maxOriginLen bounds the Origin values the middleware looks at: a scheme of
+// 64 bytes, "://", a 253-byte host and ":65535" fit well below it.
+const maxOriginLen = 512
+
+// pair is a response header to set; the values are shared or request-owned,
+// and copied before a handler can see them (passthrough).
+type pair struct {
+	name  string
+	value []string
+}
+
+// preflight handles a CORS-preflight request (Fetch §"CORS-preflight
+// request": OPTIONS with Origin and Access-Control-Request-Method). It
+// reports whether the request must go on to the next handler (passthrough).
+func (c *compiled) preflight(w http.ResponseWriter, r *http.Request, origin, acrm []string) bool {
+	h := w.Header()
+	// The result depends on these request headers, whatever it is.
+	if _, ok := h[hVary]; ok || c.passthrough {
+		header.AddVary(h, c.varyNames...)
+	} else {
+		h[hVary] = c.preflightVary
+	}
+
+	var buf [7]pair
+	pairs := buf[:0]
+
+	// Origin (Fetch §"CORS check").
+	switch {
+	case len(origin) != 1:
+		return c.fail(w, r, failOrigin)
+	case c.anyOrigin:
+		pairs = append(pairs, pair{hACAO, c.star})
+	case c.allowOrigin(origin[0]):
+		pairs = append(pairs, pair{hACAO, origin})
+		if c.credentials {
+			// Preflights never carry credentials, but the browser checks
+			// this header on them all the same (Fetch §"CORS check").
+			pairs = append(pairs, pair{hACAC, c.trueValue})
+		}
+	default:
+		return c.fail(w, r, failOrigin)
+	}
+
+	// Private Network Access (WICG PNA §"CORS preflight").
+	if v := r.Header[hACRPN]; len(v) > 0 && v[0] == "true" {
+		if !c.privateNetwork {
+			return c.fail(w, r, failPrivateNetwork)
+		}
+		pairs = append(pairs, pair{hACAPN, c.trueValue})
+	}
+
+	// Method: byte-exact (Fetch normalizes the six common methods before
+	// sending); safelisted methods need no Access-Control-Allow-Methods.
+	if len(acrm) != 1 {
+		return c.fail(w, r, failMethod)
+	}
+	if m := acrm[0]; !isSafelistedMethod(m) {
+		switch {
+		case c.anyMethod && !c.credentials:
+			pairs = append(pairs, pair{hACAM, c.star})
+		case c.anyMethod && header.IsToken(m):
+			// "*" is literal under credentials: name the method.
+			pairs = append(pairs, pair{hACAM, acrm})
+		default:
+			i := slices.IndexFunc(c.methods, func(v methodValue) bool { return v.name == m })
+			if i < 0 {
+				return c.fail(w, r, failMethod)
+			}
+			pairs = append(pairs, pair{hACAM, c.methods[i].acam})
+		}
+	}
+
+	// Request headers.
+	if acrh := r.Header[hACRH]; len(acrh) > 0 {
+		switch {
+		case c.anyHeader && !c.credentials:
+			pairs = append(pairs, pair{hACAH, c.acahWildcard})
+		case c.anyHeader && header.TotalLen(acrh) <= header.MaxLen:
+			pairs = append(pairs, pair{hACAH, acrh})
+		case !c.anyHeader && c.allowHeaders(acrh):
+			pairs = append(pairs, pair{hACAH, acrh})
+		default:
+			return c.fail(w, r, failHeader)
+		}
+	}
+
+	if c.acma != nil {
+		pairs = append(pairs, pair{hACMA, c.acma})
+	}
+	for _, p := range pairs {
+		if c.passthrough {
+			p.value = slices.Clip(slices.Clone(p.value))
+		}
+		h[p.name] = p.value
+	}
+	if c.passthrough {
+		return true
+	}
+	w.WriteHeader(c.status)
+	return false
+}
+
+// allowHeaders reports whether every name in the Access-Control-Request-Headers
+// lines is allowed. It is tolerant (any case, OWS, several lines, a few empty
+// elements) but bounded: at most header.MaxLen bytes, maxEmptyElems empty
+// elements and c.maxElems names, each looked up in O(len) without allocating.
+func (c *compiled) allowHeaders(lines []string) bool {
+	if header.TotalLen(lines) > header.MaxLen {
+		return false
+	}
+	names, empty := 0, 0
+	for _, v := range lines {
+		for v != "" {
+			var e string
+			e, v = header.NextElement(v)
+			if e == "" {
+				if empty++; empty > maxEmptyElems {
+					return false
+				}
+				continue
+			}
+			if names++; names > c.maxElems || !c.allowedName(e) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// foldBuf is the longest name allowedName lower-cases on the stack.
+const foldBuf = 64
+
+// allowedName reports whether name, compared case-insensitively, is one of
+// the configured request headers.
+func (c *compiled) allowedName(name string) bool {
+	if len(name) > c.maxNameLen {
+		return false
+	}
+	upper := false
+	for i := 0; i < len(name); i++ {
+		if 'A' <= name[i] && name[i] <= 'Z' {
+			upper = true
+			break
+		}
+	}
+	if !upper {
+		_, ok := c.headers[name]
+		return ok
+	}
+	if len(name) <= foldBuf {
+		var b [foldBuf]byte
+		for i := 0; i < len(name); i++ {
+			ch := name[i]
+			if 'A' <= ch && ch <= 'Z' {
+				ch += 'a' - 'A'
+			}
+			b[i] = ch
+		}
+		_, ok := c.headers[string(b[:len(name)])] // no allocation for a map index
+		return ok
+	}
+	for n := range c.headers { // only for configured names over foldBuf bytes
+		if len(n) == len(name) && equalFoldASCII(n, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func equalFoldASCII(lower, s string) bool {
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		if 'A' <= ch && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		if ch != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// allowOrigin reports whether the serialized origin o is allowed: a
+// byte-exact match (browsers send lowercase ASCII) or a subdomain pattern.
+func (c *compiled) allowOrigin(o string) bool {
+	if len(o) > maxOriginLen {
+		return false
+	}
+	if c.exactList != nil {
+		if slices.Contains(c.exactList, o) {
+			return true
+		}
+	} else if _, ok := c.exact[o]; ok {
+		return true
+	}
+	for _, p := range c.patterns {
+		if p.match(o) {
+			return true
+		}
+	}
+	return false
+}
+
+// fail ends a failed preflight: without any CORS header, so the browser
+// fails it, and with a 403 so that logs show it. It reports whether the
+// request goes on to the next handler (passthrough).
+func (c *compiled) fail(w http.ResponseWriter, r *http.Request, why reason) bool {
+	if c.passthrough {
+		return true
+	}
+	if c.errorHandler != nil {
+		c.errorHandler(w, r, failureErrors[why])
+		return false
+	}
+	if traceid.ID(r.Context()) != "" {
+		problem.Write(w, r, problem.Details{Status: http.StatusForbidden, Detail: failureDetails[why]})
+		return false
+	}
+	// Precomputed problem+json: failing preflights cost no allocation.
+	f := &c.failures[why]
+	h := w.Header()
+	h["Content-Type"] = f.contentType
+	h["Content-Length"] = f.length
+	h["X-Content-Type-Options"] = f.nosniff
+	w.WriteHeader(http.StatusForbidden)
+	_, _ = w.Write(f.body)
+	return false
+}

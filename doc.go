@@ -1,0 +1,59 @@
+// Package httpmw is a set of net/http middlewares, one package per HTTP
+// concern, that compose in any order and follow the RFCs where popular
+// single-purpose libraries do not.
+//
+// Every package has the same shape: a Config whose zero value is a safe
+// default, New(Config) (*Middleware, error) that validates the whole config up
+// front (errors.Join of every problem), and (*Middleware).Handler, a
+// func(http.Handler) http.Handler that works with http.ServeMux, chi and any
+// router that takes that type.
+//
+// The packages:
+//
+//   - trace: X-Trace-Id / X-Request-Id and W3C traceparent: accept, validate,
+//     generate, propagate to clients (Transport) and to log/slog records.
+//   - security: HSTS (TLS only), CSP with a per-request nonce, nosniff, frame,
+//     referrer, permissions and cross-origin policies.
+//   - cors: the Fetch standard's CORS protocol, validated at construction.
+//   - compress: zstd, br, gzip and deflate responses that keep streaming and
+//     caching correct.
+//   - cache: ETag and Last-Modified, conditional GET/HEAD (304) and
+//     conditional writes (412).
+//
+// Errors a middleware answers itself use RFC 9457 application/problem+json
+// with the trace id as the "trace_id" member.
+//
+// # Recommended order
+//
+// Outermost first:
+//
+//	trace → security → cors → ratelimit → idempotency → compress → cache → negotiate → handler
+//
+// trace comes first so that every response, including those answered by an
+// inner middleware (CORS preflight, 304, 412, 429), carries the trace id and is
+// logged; security next so that those responses carry the protective headers
+// too; compress sits outside cache so that cache hashes the uncompressed body
+// and compress weakens the ETag it sees. Any other order still works: each
+// package sets its headers before calling the next handler, merges Vary, and
+// wraps the ResponseWriter through the one shared wrapper that keeps Flush,
+// Hijack, io.ReaderFrom and http.ResponseController working.
+//
+// # Chain example
+//
+//	tr, _ := trace.New(trace.Config{})
+//	sec, _ := security.New(security.Config{})
+//	co, err := cors.New(cors.Config{Origins: []string{"https://app.example.com"}})
+//	if err != nil {
+//		log.Fatal(err) // names every bad field
+//	}
+//	cmp, _ := compress.New(compress.Config{})
+//	ch, _ := cache.New(cache.Config{})
+//
+//	mux := http.NewServeMux()
+//	mux.HandleFunc("GET /api/items", items)
+//	handler := tr.Handler(sec.Handler(co.Handler(cmp.Handler(ch.Handler(mux)))))
+//	log.Fatal(http.ListenAndServe(":8080", handler))
+//
+// The runnable recipes are in the examples directory; go run ./examples/server
+// starts a demo with every package chained.
+package httpmw

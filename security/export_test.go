@@ -1,0 +1,7 @@
+package security
+
+// Internals reached by the black-box tests and fuzz targets.
+var (
+	ForwardedProto = forwardedProto
+	LastElement    = lastElement
+)

@@ -1,0 +1,184 @@
+package security
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/jiec/httpmw/internal/problem"
+	"github.com/jiec/httpmw/internal/writer"
+)
+
+// Middleware adds the security headers. It is safe for concurrent use.
+// A nil *Middleware is not usable; call New.
+type Middleware struct {
+	c    *compiled
+	pool sync.Pool // *respWriter
+}
+
+// New validates cfg and precomputes every header value. It reports all
+// problems at once (errors.Join); messages name the Config field and value.
+func New(cfg Config) (*Middleware, error) {
+	c, err := compile(cfg)
+	if err != nil {
+		return nil, err
+	}
+	m := &Middleware{c: c}
+	m.pool.New = func() any { return new(respWriter) }
+	return m, nil
+}
+
+// Handler is New(Config{}).Handler: the default headers, no redirect.
+func Handler(next http.Handler) http.Handler {
+	m, err := New(Config{})
+	if err != nil {
+		panic(err) // unreachable: the zero Config is valid (tested)
+	}
+	return m.Handler(next)
+}
+
+// Handler returns next wrapped by the middleware. The headers are set before
+// next runs, so next (or a middleware inside it that answers by itself) can
+// change or delete any of them for one response; X-Powered-By set by next is
+// removed when the response is committed.
+func (m *Middleware) Handler(next http.Handler) http.Handler {
+	c := m.c
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		secure := c.isSecure(r)
+		if !secure && len(c.redirectHosts) > 0 {
+			c.redirect(w, r)
+			return
+		}
+		st := new(state)
+		h := w.Header()
+		n := 0
+		for _, f := range c.static {
+			st.vals[n] = f.value
+			h[f.key] = st.vals[n : n+1 : n+1] // own backing array: a handler's append cannot reach other headers or requests
+			n++
+		}
+		if secure && c.hsts != "" {
+			st.vals[n] = c.hsts
+			h[hdrHSTS] = st.vals[n : n+1 : n+1]
+			n++
+		}
+		if c.nonce {
+			st.fill(c)
+			if c.csp.set() {
+				st.vals[n] = st.csp
+				h[hdrCSP] = st.vals[n : n+1 : n+1]
+				n++
+			}
+			if c.cspRO.set() {
+				st.vals[n] = st.cspRO
+				h[hdrCSPRO] = st.vals[n : n+1 : n+1]
+			}
+			st.Context = r.Context()
+			r = r.WithContext(st)
+		}
+		rw := m.pool.Get().(*respWriter)
+		rw.w.Reset(w, rw)
+		next.ServeHTTP(&rw.w, r)
+		if !rw.w.Committed() {
+			delete(h, hdrPoweredBy) // net/http sends the header map when next returns
+		}
+		rw.w.Reset(nil, nil)
+		m.pool.Put(rw)
+	})
+}
+
+// respWriter is the pooled per-request writer; its Header hook removes
+// X-Powered-By when the handler commits the response.
+type respWriter struct {
+	w writer.Writer
+}
+
+func (rw *respWriter) Header(int) bool {
+	delete(rw.w.Header(), hdrPoweredBy)
+	return true
+}
+
+// state is the one allocation per request: the backing array of the header
+// values and, with a nonce, the request context that carries it.
+type state struct {
+	context.Context
+	vals       [maxManagedHeaders]string
+	raw        [nonceBytes]byte
+	enc        [nonceLen]byte
+	nonce      string
+	csp, cspRO string
+}
+
+const (
+	nonceBytes = 16                     // 128 bits, CSP3 §"Nonce Reuse"
+	nonceLen   = (nonceBytes*8 + 5) / 6 // unpadded base64url
+)
+
+type nonceKey struct{}
+
+// Value returns the state itself for the nonce key (no allocation), else
+// defers to the parent context.
+func (st *state) Value(key any) any {
+	if _, ok := key.(nonceKey); ok {
+		return st
+	}
+	return st.Context.Value(key)
+}
+
+// fill draws the nonce and renders the policies around it, in one string.
+func (st *state) fill(c *compiled) {
+	_, _ = rand.Read(st.raw[:]) // never fails (crypto/rand since Go 1.24)
+	base64.RawURLEncoding.Encode(st.enc[:], st.raw[:])
+	size := 0
+	for _, t := range [2]template{c.csp, c.cspRO} {
+		for _, p := range t.parts {
+			size += len(p) + nonceLen
+		}
+	}
+	var b strings.Builder
+	b.Grow(size)
+	at := -1
+	write := func(t template) (start int) {
+		start = b.Len()
+		for i, p := range t.parts {
+			if i > 0 {
+				if at < 0 {
+					at = b.Len()
+				}
+				b.Write(st.enc[:])
+			}
+			b.WriteString(p)
+		}
+		return start
+	}
+	s1 := write(c.csp)
+	s2 := write(c.cspRO)
+	all := b.String()
+	st.csp, st.cspRO = all[s1:s2], all[s2:]
+	st.nonce = all[at : at+nonceLen]
+}
+
+// Nonce returns the CSP nonce of the request whose context is ctx: the value
+// to put in nonce="..." attributes of <script> and <style> elements, 128 bits
+// from crypto/rand in unpadded base64url (RFC 4648 §5; CSP's base64-value
+// allows '-' and '_'), which html/template inserts without escaping. It
+// is "" when the middleware did not run or no policy uses RequestNonce.
+// Every response gets a fresh nonce, so a page that carries one must not be
+// served from a shared cache.
+func Nonce(ctx context.Context) string {
+	if st, ok := ctx.Value(nonceKey{}).(*state); ok {
+		return st.nonce
+	}
+	return ""
+}
+
+func defaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
+	d := problem.Details{Status: http.StatusInternalServerError}
+	if se, ok := err.(*StatusError); ok {
+		d.Status, d.Detail = se.Status, se.Detail
+	}
+	problem.Write(w, r, d)
+}

@@ -1,0 +1,196 @@
+package security
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/jiec/httpmw/internal/header"
+)
+
+// compileTransport checks and stores the trusted proxies and the redirect.
+func (c *compiled) compileTransport(cfg Config, ck *checker) {
+	for _, s := range cfg.TrustedProxies {
+		p, err := parsePrefix(s)
+		if err != nil {
+			ck.bad("TrustedProxies: %v (value %q)", err, s)
+			continue
+		}
+		c.trusted = append(c.trusted, p)
+	}
+	for _, s := range cfg.RedirectHosts {
+		h := strings.ToLower(strings.TrimSuffix(s, "."))
+		if !validHostName(h) {
+			ck.bad("RedirectHosts: want a host name or IP address without scheme or port (value %q)", s)
+			continue
+		}
+		c.redirectHosts = append(c.redirectHosts, h)
+	}
+	switch p := cfg.RedirectPort; {
+	case p == 0:
+	case p == 443:
+		c.redirectPort = "-"
+	case p > 0 && p <= 65535:
+		c.redirectPort = ":" + strconv.Itoa(p)
+	default:
+		ck.bad("RedirectPort: must be 0 or a port number 1-65535 (value %q)", strconv.Itoa(p))
+	}
+	if cfg.RedirectPort != 0 && len(cfg.RedirectHosts) == 0 {
+		ck.bad("RedirectPort: set without RedirectHosts, so nothing redirects (value %q)", strconv.Itoa(cfg.RedirectPort))
+	}
+}
+
+// isSecure reports whether r arrived over HTTPS: directly (r.TLS), or through
+// a trusted proxy that says so.
+func (c *compiled) isSecure(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	if len(c.trusted) == 0 || !c.trustedPeer(r.RemoteAddr) {
+		return false
+	}
+	if fwd := r.Header["Forwarded"]; len(fwd) > 0 {
+		return strings.EqualFold(forwardedProto(fwd), "https")
+	}
+	return strings.EqualFold(lastElement(r.Header["X-Forwarded-Proto"]), "https")
+}
+
+func (c *compiled) trustedPeer(remoteAddr string) bool {
+	ap, err := netip.ParseAddrPort(remoteAddr)
+	if err != nil {
+		return false
+	}
+	a := ap.Addr().Unmap()
+	for _, p := range c.trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// lastElement returns the last element of a list header: the one the nearest
+// proxy appended. Values over header.MaxLen count as absent.
+func lastElement(values []string) string {
+	if header.TotalLen(values) > header.MaxLen {
+		return ""
+	}
+	last := ""
+	for e := range header.Elements(values) {
+		last = e
+	}
+	return last
+}
+
+// forwardedProto returns the proto parameter of the last Forwarded element
+// (RFC 7239 §4), or "" when it is missing or the element is malformed.
+func forwardedProto(values []string) string {
+	params := lastElement(values)
+	proto := ""
+	for params != "" {
+		name, value, rest, ok := header.NextParam(params)
+		if !ok {
+			return ""
+		}
+		if strings.EqualFold(name, "proto") {
+			if proto != "" {
+				return "" // repeated parameter (RFC 7239 §4: MUST NOT)
+			}
+			proto = header.Unquote(value)
+		}
+		params = rest
+	}
+	return proto
+}
+
+// redirect answers a plain-HTTP request with a redirect to HTTPS, or 421 when
+// its host is not allowed.
+func (c *compiled) redirect(w http.ResponseWriter, r *http.Request) {
+	host, port := splitHost(r.Host)
+	lh := strings.ToLower(strings.TrimSuffix(host, "."))
+	allowed := false
+	for _, h := range c.redirectHosts {
+		if h == lh {
+			allowed = true
+			break
+		}
+	}
+	if !allowed || (port != "" && strings.Trim(port, "0123456789") != "") {
+		c.errorHandler(w, r, &StatusError{Status: http.StatusMisdirectedRequest,
+			Detail: "the host is not served over plain HTTP and not an allowed HTTPS redirect target"})
+		return
+	}
+	if strings.IndexByte(lh, ':') >= 0 {
+		lh = "[" + lh + "]"
+	}
+	switch c.redirectPort {
+	case "":
+		if port != "" {
+			lh += ":" + port
+		}
+	case "-":
+	default:
+		lh += c.redirectPort
+	}
+	code := http.StatusPermanentRedirect
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		code = http.StatusMovedPermanently
+	}
+	h := w.Header()
+	uri := r.URL.RequestURI()
+	if !strings.HasPrefix(uri, "/") {
+		uri = "/" // OPTIONS *
+	}
+	h.Set("Location", "https://"+lh+uri)
+	h.Set("Content-Length", "0")
+	for _, f := range c.static {
+		h.Set(f.key, f.value)
+	}
+	w.WriteHeader(code)
+}
+
+// splitHost splits a Host header value into host and port ("[::1]:80" →
+// "::1", "80").
+func splitHost(hostport string) (host, port string) {
+	if h, p, err := net.SplitHostPort(hostport); err == nil {
+		return h, p
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(hostport, "["), "]"), ""
+}
+
+// parsePrefix parses an address ("192.0.2.7") or a prefix ("10.0.0.0/8").
+// A prefix with host bits set is rejected as ambiguous.
+func parsePrefix(s string) (netip.Prefix, error) {
+	if !strings.Contains(s, "/") {
+		a, err := netip.ParseAddr(s)
+		if err != nil || a.Zone() != "" {
+			return netip.Prefix{}, errors.New("not an IP address or prefix")
+		}
+		a = a.Unmap()
+		return netip.PrefixFrom(a, a.BitLen()), nil
+	}
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return netip.Prefix{}, errors.New("not an IP address or prefix")
+	}
+	if p.Masked() != p {
+		return netip.Prefix{}, fmt.Errorf("host bits set; did you mean %s", p.Masked())
+	}
+	if p.Addr().Is4In6() && p.Bits() >= 96 {
+		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+	}
+	return p, nil
+}
+
+// validHostName accepts DNS names (letters, digits, '-', '.') and IP
+// addresses (IPv6 without brackets).
+func validHostName(h string) bool {
+	if a, err := netip.ParseAddr(h); err == nil {
+		return a.Zone() == ""
+	}
+	return h != "" && isHostPart(h) && !strings.HasPrefix(h, "*")
+}

@@ -1,0 +1,63 @@
+package trace
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/jiec/httpmw/internal/writer"
+)
+
+// logWriter is the per-request state of the access log: the one
+// internal/writer wrapper, which counts status and bytes.
+type logWriter struct {
+	writer.Writer
+}
+
+// maxLoggedPath bounds the path written to the access log.
+const maxLoggedPath = 1024
+
+// logRequest runs next through a writer.Writer that counts status and bytes,
+// then logs one record. The record is written even when next panics
+// (with panic=true), and the panic continues.
+func (m *Middleware) logRequest(next http.Handler, w http.ResponseWriter, r *http.Request, v *value, start time.Time) {
+	lw, _ := m.pool.Get().(*logWriter)
+	if lw == nil {
+		lw = new(logWriter)
+	}
+	lw.Reset(w, nil)
+	done := false
+	defer func() {
+		m.logRecord(r, v, lw, time.Since(start), !done)
+		lw.Reset(nil, nil)
+		m.pool.Put(lw)
+	}()
+	next.ServeHTTP(&lw.Writer, r)
+	done = true
+}
+
+func (m *Middleware) logRecord(r *http.Request, v *value, lw *logWriter, d time.Duration, panicked bool) {
+	status := lw.Status()
+	if status == 0 && !panicked {
+		status = http.StatusOK // net/http sends 200 when the handler returns
+	}
+	path := r.URL.EscapedPath() // no raw control bytes in logs
+	if len(path) > maxLoggedPath {
+		path = path[:maxLoggedPath]
+	}
+	attrs := make([]slog.Attr, 0, 8)
+	attrs = append(attrs,
+		slog.String("method", r.Method),
+		slog.String("path", path),
+		slog.Int("status", status),
+		slog.Int64("bytes", lw.Written()),
+		slog.Duration("duration", d),
+	)
+	if m.c.logTraceAttrs {
+		attrs = append(attrs, slog.String(KeyTraceID, v.id), slog.String(KeySpanID, v.spanID()))
+	}
+	if panicked {
+		attrs = append(attrs, slog.Bool("panic", true))
+	}
+	m.c.accessLog.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+}

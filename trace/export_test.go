@@ -1,0 +1,14 @@
+package trace
+
+// Internals reached by the black-box tests and fuzz targets.
+var (
+	ValidID         = validID
+	UUIDBytes       = uuidBytes
+	ParseTraceState = parseTraceState
+)
+
+// ParseTraceparent wraps parseTraceparent for the tests.
+func ParseTraceparent(values []string) (SpanContext, error) {
+	t, p, f, err := parseTraceparent(values)
+	return SpanContext{TraceID: t, ParentID: p, Flags: f}, err
+}

@@ -1,0 +1,158 @@
+package trace_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/jiec/httpmw/trace"
+)
+
+// traceparentRE is a second, independent reading of the traceparent rules.
+var traceparentRE = regexp.MustCompile(`(?s)^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$`)
+
+func referenceTraceparent(v string) bool {
+	v = strings.Trim(v, " \t")
+	m := traceparentRE.FindStringSubmatch(v)
+	if m == nil {
+		return false
+	}
+	if m[1] == "ff" || (m[1] == "00" && m[5] != "") {
+		return false
+	}
+	return strings.Trim(m[2], "0") != "" && strings.Trim(m[3], "0") != ""
+}
+
+func FuzzParseTraceparent(f *testing.F) {
+	for _, c := range traceparentCases {
+		if len(c.values) == 1 {
+			f.Add(c.values[0])
+		}
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		sc, err := trace.ParseTraceparent([]string{v})
+		if want := referenceTraceparent(v); (err == nil) != want {
+			t.Fatalf("ParseTraceparent(%q) error = %v, reference ok = %v", v, err, want)
+		}
+		if err != nil {
+			return
+		}
+		if sc.TraceID.IsZero() || sc.ParentID.IsZero() || sc.Flags&^(trace.FlagSampled|trace.FlagRandom) != 0 {
+			t.Fatalf("ParseTraceparent(%q) = %+v", v, sc)
+		}
+		// Round trip through the version 00 form.
+		sc.SpanID = sc.ParentID
+		again, err := trace.ParseTraceparent([]string{sc.Traceparent()})
+		if err != nil || again.TraceID != sc.TraceID || again.ParentID != sc.ParentID || again.Flags != sc.Flags {
+			t.Fatalf("round trip of %q: %+v, %v", sc.Traceparent(), again, err)
+		}
+	})
+}
+
+func FuzzParseTraceState(f *testing.F) {
+	for _, c := range traceStateCases {
+		f.Add(strings.Join(c.values, "\x00"), 512)
+	}
+	f.Fuzz(func(t *testing.T, joined string, limit int) {
+		limit = 512 + abs(limit)%8192
+		values := strings.Split(joined, "\x00")
+		got, err := trace.ParseTraceState(values, limit)
+		if err != nil {
+			if got != "" {
+				t.Fatalf("error %v with result %q", err, got)
+			}
+			return
+		}
+		if len(got) > limit {
+			t.Fatalf("result of %d bytes over limit %d", len(got), limit)
+		}
+		// The result is itself valid, canonical and stable.
+		again, err := trace.ParseTraceState([]string{got}, limit)
+		if err != nil || again != got {
+			t.Fatalf("re-parse of %q = %q, %v", got, again, err)
+		}
+		if got != "" {
+			keys := map[string]bool{}
+			ms := strings.Split(got, ",")
+			if len(ms) > 32 {
+				t.Fatalf("%d members", len(ms))
+			}
+			for _, m := range ms {
+				k, _, _ := strings.Cut(m, "=")
+				if keys[k] {
+					t.Fatalf("duplicate key %q in %q", k, got)
+				}
+				keys[k] = true
+				if m != strings.TrimSpace(m) || m == "" {
+					t.Fatalf("member %q not trimmed", m)
+				}
+			}
+		}
+	})
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -(n + 1)
+	}
+	return n
+}
+
+func FuzzUUIDBytes(f *testing.F) {
+	f.Add("0190b4a5-9c7e-7d43-8a2b-3f5e6d7c8b9a")
+	f.Add("0190B4A59C7E7D438A2B3F5E6D7C8B9A")
+	f.Add("0190b4a5+9c7e-7d43-8a2b-3f5e6d7c8b9a")
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := trace.UUIDBytes(s)
+		if len(s) != 32 && len(s) != 36 {
+			if ok {
+				t.Fatalf("UUIDBytes(%q) ok", s)
+			}
+			return
+		}
+		// google/uuid accepts the same 32- and 36-character forms.
+		want, err := uuid.Parse(s)
+		if ok != (err == nil) || (ok && got != [16]byte(want)) {
+			t.Fatalf("UUIDBytes(%q) = %x, %v; uuid.Parse = %x, %v", s, got, ok, want, err)
+		}
+	})
+}
+
+// FuzzIncomingID checks that whatever arrives in the id headers, the echoed
+// and logged id is valid, and is the client's only when the client's is valid.
+func FuzzIncomingID(f *testing.F) {
+	f.Add("abc", "")
+	f.Add(strings.Repeat("a", 129), "ok")
+	f.Add("a\nb", "a b")
+	f.Add("0190b4a5-9c7e-7d43-8a2b-3f5e6d7c8b9a", "")
+	h := trace.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	f.Fuzz(func(t *testing.T, traceID, requestID string) {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.Header["X-Trace-Id"] = []string{traceID}
+		r.Header["X-Request-Id"] = []string{requestID}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		got := rec.Header().Get("X-Trace-Id")
+		if !trace.ValidID(got) {
+			t.Fatalf("echoed invalid id %q", got)
+		}
+		switch {
+		case trace.ValidID(traceID):
+			if got != traceID {
+				t.Fatalf("valid X-Trace-Id %q not used: %q", traceID, got)
+			}
+		case trace.ValidID(requestID):
+			if got != requestID || rec.Header().Get("X-Request-Id") != requestID {
+				t.Fatalf("valid X-Request-Id %q not used: %q", requestID, got)
+			}
+		default:
+			if got == traceID || got == requestID {
+				t.Fatalf("invalid id echoed: %q", got)
+			}
+		}
+	})
+}

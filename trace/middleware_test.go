@@ -1,0 +1,603 @@
+package trace_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"go.uber.org/goleak"
+
+	"github.com/jiec/httpmw/internal/problem"
+	"github.com/jiec/httpmw/trace"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// seen is what the handler observed.
+type seen struct {
+	id     string
+	sc     trace.SpanContext
+	ok     bool
+	header http.Header // response header map at handler entry
+}
+
+// run sends r through mw and returns what the handler saw and the response.
+func run(t *testing.T, mw func(http.Handler) http.Handler, r *http.Request) (seen, *httptest.ResponseRecorder) {
+	t.Helper()
+	var s seen
+	h := mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.id = trace.ID(r.Context())
+		s.sc, s.ok = trace.FromContext(r.Context())
+		s.header = w.Header().Clone()
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	if !s.ok {
+		t.Fatal("FromContext: no span context in the handler")
+	}
+	return s, rec
+}
+
+func newMW(t *testing.T, cfg trace.Config) func(http.Handler) http.Handler {
+	t.Helper()
+	m, err := trace.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.Handler
+}
+
+func req(headers ...string) *http.Request {
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	for i := 0; i+1 < len(headers); i += 2 {
+		r.Header.Add(headers[i], headers[i+1])
+	}
+	return r
+}
+
+func TestGeneratesUUIDv7ByDefault(t *testing.T) {
+	s, rec := run(t, trace.Handler, req())
+	u, err := uuid.Parse(s.id)
+	if err != nil || len(s.id) != 36 {
+		t.Fatalf("id %q is not a canonical UUID: %v", s.id, err)
+	}
+	if u.Version() != 7 {
+		t.Errorf("version = %d, want 7", u.Version())
+	}
+	if got := rec.Header().Get("X-Trace-Id"); got != s.id {
+		t.Errorf("X-Trace-Id echo = %q, want %q", got, s.id)
+	}
+	if s.sc.TraceID != trace.TraceID(u) {
+		t.Errorf("trace-id %s is not the UUID %s", s.sc.TraceID, u)
+	}
+	if s.sc.Flags != trace.FlagRandom {
+		t.Errorf("flags = %02x, want random only", s.sc.Flags)
+	}
+	if s.sc.SpanID.IsZero() || s.sc.IsRemote() {
+		t.Errorf("span context %+v: want a span id and no parent", s.sc)
+	}
+}
+
+func TestGeneratesUUIDv4WhenConfigured(t *testing.T) {
+	s, _ := run(t, newMW(t, trace.Config{UUIDVersion: 4}), req())
+	if u, err := uuid.Parse(s.id); err != nil || u.Version() != 4 {
+		t.Errorf("id %q: want a UUIDv4 (%v)", s.id, err)
+	}
+}
+
+func TestGeneratedIDsDiffer(t *testing.T) {
+	a, _ := run(t, trace.Handler, req())
+	b, _ := run(t, trace.Handler, req())
+	if a.id == b.id || a.sc.SpanID == b.sc.SpanID {
+		t.Errorf("two requests share ids: %q %q", a.id, b.id)
+	}
+}
+
+func TestCustomGenerator(t *testing.T) {
+	cases := []struct {
+		desc      string
+		gen       string
+		wantID    string // "" means a UUID replaced it
+		wantTrace string // trace-id hex, "" means random
+	}{
+		{"valid id is used", "req-42", "req-42", ""},
+		{"UUID id gives the trace-id", "0190B4A5-9C7E-7D43-8A2B-3F5E6D7C8B9A", "0190B4A5-9C7E-7D43-8A2B-3F5E6D7C8B9A", "0190b4a59c7e7d438a2b3f5e6d7c8b9a"},
+		{"invalid id is replaced", "bad id", "", ""},
+		{"empty id is replaced", "", "", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.desc, func(t *testing.T) {
+			s, _ := run(t, newMW(t, trace.Config{NewID: func() string { return c.gen }}), req())
+			switch {
+			case c.wantID != "" && s.id != c.wantID:
+				t.Errorf("id = %q, want %q", s.id, c.wantID)
+			case c.wantID == "":
+				if _, err := uuid.Parse(s.id); err != nil {
+					t.Errorf("id = %q, want a UUID fallback", s.id)
+				}
+			}
+			if c.wantTrace != "" && s.sc.TraceID.String() != c.wantTrace {
+				t.Errorf("trace-id = %s, want %s", s.sc.TraceID, c.wantTrace)
+			}
+			if s.sc.TraceID.IsZero() {
+				t.Error("zero trace-id")
+			}
+		})
+	}
+}
+
+func TestIncomingIDValidation(t *testing.T) {
+	cases := []struct {
+		desc string
+		id   string
+		ok   bool
+	}{
+		{"uuid", "0190b4a5-9c7e-7d43-8a2b-3f5e6d7c8b9a", true},
+		{"one character", "a", true},
+		{"128 characters", strings.Repeat("a", 128), true},
+		{"all allowed characters", "AZaz09-_.:", true},
+		{"nginx 32 hex", "4bf92f3577b34da6a3ce929d0e0e4736", true},
+		{"empty", "", false},
+		{"129 characters", strings.Repeat("a", 129), false},
+		{"space", "a b", false},
+		{"tab", "a\tb", false},
+		{"quote", `a"b`, false},
+		{"comma", "a,b", false},
+		{"slash", "a/b", false},
+		{"plus (base64)", "a+b=", false},
+		{"braces", "{a}", false},
+		{"right-to-left override", "a\u202eb", false},
+		{"non-ASCII", "caf\xc3\xa9", false},
+		{"DEL", "a\x7f", false},
+		{"log forging", "a\nlevel=ERROR", false},
+	}
+	for _, c := range cases {
+		t.Run(c.desc, func(t *testing.T) {
+			s, rec := run(t, trace.Handler, req("X-Trace-Id", c.id))
+			echo := rec.Header().Get("X-Trace-Id")
+			if c.ok {
+				if s.id != c.id || echo != c.id {
+					t.Errorf("id = %q, echo = %q, want %q", s.id, echo, c.id)
+				}
+				return
+			}
+			if s.id == c.id || echo == c.id {
+				t.Errorf("invalid id %q was used", c.id)
+			}
+			if _, err := uuid.Parse(echo); err != nil {
+				t.Errorf("echo = %q, want a generated UUID", echo)
+			}
+		})
+	}
+}
+
+func TestAcceptsRequestIDAndEchoesBoth(t *testing.T) {
+	s, rec := run(t, trace.Handler, req("X-Request-Id", "abc-123"))
+	if s.id != "abc-123" {
+		t.Errorf("id = %q, want abc-123", s.id)
+	}
+	if rec.Header().Get("X-Trace-Id") != "abc-123" || rec.Header().Get("X-Request-Id") != "abc-123" {
+		t.Errorf("echo = %v, want both headers", rec.Header())
+	}
+}
+
+func TestPrefersHeaderOverAlsoAccept(t *testing.T) {
+	s, rec := run(t, trace.Handler, req("X-Request-Id", "from-request-id", "X-Trace-Id", "from-trace-id"))
+	if s.id != "from-trace-id" {
+		t.Errorf("id = %q, want from-trace-id", s.id)
+	}
+	if got := rec.Header().Get("X-Request-Id"); got != "" {
+		t.Errorf("X-Request-Id echoed %q though not used", got)
+	}
+}
+
+func TestInvalidHeaderFallsBackToAlsoAccept(t *testing.T) {
+	s, _ := run(t, trace.Handler, req("X-Trace-Id", "bad id", "X-Request-Id", "good"))
+	if s.id != "good" {
+		t.Errorf("id = %q, want good", s.id)
+	}
+}
+
+func TestRepeatedIDHeaderIsIgnored(t *testing.T) {
+	s, _ := run(t, trace.Handler, req("X-Trace-Id", "one", "X-Trace-Id", "two"))
+	if s.id == "one" || s.id == "two" {
+		t.Errorf("id = %q taken from an ambiguous header", s.id)
+	}
+}
+
+func TestAlsoAcceptEmptyDisablesRequestID(t *testing.T) {
+	s, _ := run(t, newMW(t, trace.Config{AlsoAccept: []string{}}), req("X-Request-Id", "abc"))
+	if s.id == "abc" {
+		t.Error("X-Request-Id used with AlsoAccept empty")
+	}
+}
+
+func TestCustomHeaderName(t *testing.T) {
+	mw := newMW(t, trace.Config{Header: "x-correlation-id", AlsoAccept: []string{"x-amzn-trace-id"}})
+	s, rec := run(t, mw, req("X-Correlation-Id", "corr-1"))
+	if s.id != "corr-1" || rec.Header().Get("X-Correlation-Id") != "corr-1" {
+		t.Errorf("id %q, header %v", s.id, rec.Header())
+	}
+	if rec.Header().Get("X-Trace-Id") != "" {
+		t.Error("default header echoed with a custom Header")
+	}
+}
+
+func TestTrustIncomingFalseRestarts(t *testing.T) {
+	mw := newMW(t, trace.Config{TrustIncoming: func(*http.Request) bool { return false }})
+	s, rec := run(t, mw, req("X-Trace-Id", "client-id", "Traceparent", tp, "Tracestate", "foo=1"))
+	if s.id == "client-id" || rec.Header().Get("X-Trace-Id") == "client-id" {
+		t.Error("untrusted client id used")
+	}
+	if s.sc.TraceID.String() == tid || s.sc.IsRemote() || s.sc.TraceState != "" {
+		t.Errorf("untrusted trace context continued: %+v", s.sc)
+	}
+	if s.sc.Flags.Sampled() {
+		t.Error("untrusted caller chose the sampled flag")
+	}
+}
+
+func TestTrustIncomingPerRequest(t *testing.T) {
+	mw := newMW(t, trace.Config{TrustIncoming: func(r *http.Request) bool { return r.Header.Get("X-Internal") == "1" }})
+	s, _ := run(t, mw, req("X-Trace-Id", "client-id", "X-Internal", "1"))
+	if s.id != "client-id" {
+		t.Errorf("trusted request: id = %q", s.id)
+	}
+}
+
+func TestUUIDIDIsTheTraceID(t *testing.T) {
+	cases := []struct{ desc, id string }{
+		{"canonical", "0190b4a5-9c7e-7d43-8a2b-3f5e6d7c8b9a"},
+		{"uppercase", "0190B4A5-9C7E-7D43-8A2B-3F5E6D7C8B9A"},
+		{"32 hex", "0190b4a59c7e7d438a2b3f5e6d7c8b9a"},
+	}
+	for _, c := range cases {
+		t.Run(c.desc, func(t *testing.T) {
+			s, _ := run(t, trace.Handler, req("X-Trace-Id", c.id))
+			if got := s.sc.TraceID.String(); got != "0190b4a59c7e7d438a2b3f5e6d7c8b9a" {
+				t.Errorf("trace-id = %s", got)
+			}
+			if s.sc.Flags.Random() {
+				t.Error("random flag set on a client-chosen trace-id")
+			}
+		})
+	}
+}
+
+func TestNilUUIDIDGetsRandomTraceID(t *testing.T) {
+	s, _ := run(t, trace.Handler, req("X-Trace-Id", "00000000-0000-0000-0000-000000000000"))
+	if s.sc.TraceID.IsZero() {
+		t.Error("all-zero trace-id")
+	}
+	if s.id != "00000000-0000-0000-0000-000000000000" {
+		t.Errorf("id = %q; the id itself is valid", s.id)
+	}
+}
+
+func TestNonUUIDIDGetsRandomTraceID(t *testing.T) {
+	s, _ := run(t, trace.Handler, req("X-Request-Id", "abc"))
+	if s.sc.TraceID.IsZero() || !s.sc.Flags.Random() {
+		t.Errorf("span context %+v: want a random trace-id", s.sc)
+	}
+}
+
+func TestValidTraceparentContinuesTrace(t *testing.T) {
+	s, _ := run(t, trace.Handler, req("Traceparent", tp, "Tracestate", "foo=1,bar=2"))
+	if s.sc.TraceID.String() != tid {
+		t.Errorf("trace-id = %s, want %s", s.sc.TraceID, tid)
+	}
+	if s.sc.ParentID.String() != pid || !s.sc.IsRemote() {
+		t.Errorf("parent-id = %s, want %s", s.sc.ParentID, pid)
+	}
+	if s.sc.SpanID.IsZero() || s.sc.SpanID == s.sc.ParentID {
+		t.Errorf("span id %s: want a new one", s.sc.SpanID)
+	}
+	if !s.sc.Flags.Sampled() {
+		t.Error("caller's sampled flag lost")
+	}
+	if s.sc.TraceState != "foo=1,bar=2" {
+		t.Errorf("tracestate = %q", s.sc.TraceState)
+	}
+	if s.id != tid {
+		t.Errorf("id = %q, want the trace-id %s", s.id, tid)
+	}
+}
+
+func TestTraceparentHeaderNameIsCaseInsensitive(t *testing.T) {
+	r := req()
+	r.Header.Set("TrAcEpArEnT", tp) // servers canonicalize field names
+	s, _ := run(t, trace.Handler, r)
+	if s.sc.TraceID.String() != tid {
+		t.Errorf("trace-id = %s", s.sc.TraceID)
+	}
+}
+
+func TestIDHeaderAndTraceparentBothKept(t *testing.T) {
+	s, rec := run(t, trace.Handler, req("X-Trace-Id", "client-id", "Traceparent", tp))
+	if s.id != "client-id" || rec.Header().Get("X-Trace-Id") != "client-id" {
+		t.Errorf("id = %q", s.id)
+	}
+	if s.sc.TraceID.String() != tid {
+		t.Errorf("trace-id = %s, want traceparent's", s.sc.TraceID)
+	}
+}
+
+func TestInvalidTraceparentRestartsAndDropsTraceState(t *testing.T) {
+	for _, c := range traceparentCases {
+		if c.ok {
+			continue
+		}
+		t.Run(c.desc, func(t *testing.T) {
+			r := req("Tracestate", "foo=1")
+			for _, v := range c.values {
+				r.Header.Add("Traceparent", v)
+			}
+			s, _ := run(t, trace.Handler, r)
+			if s.sc.TraceID.IsZero() || s.sc.IsRemote() {
+				t.Errorf("span context %+v: want a new root", s.sc)
+			}
+			if strings.Contains(strings.Join(c.values, ""), s.sc.TraceID.String()) {
+				t.Error("trace-id taken from an invalid traceparent")
+			}
+			if s.sc.TraceState != "" {
+				t.Errorf("tracestate %q kept without a valid traceparent", s.sc.TraceState)
+			}
+		})
+	}
+}
+
+func TestTraceStateWithoutTraceparentIsDropped(t *testing.T) {
+	s, _ := run(t, trace.Handler, req("Tracestate", "foo=1"))
+	if s.sc.TraceState != "" {
+		t.Errorf("tracestate = %q", s.sc.TraceState)
+	}
+}
+
+func TestInvalidTraceStateKeepsTraceparent(t *testing.T) {
+	s, _ := run(t, trace.Handler, req("Traceparent", tp, "Tracestate", "FOO=1"))
+	if s.sc.TraceID.String() != tid || s.sc.TraceState != "" {
+		t.Errorf("span context %+v", s.sc)
+	}
+}
+
+func TestTraceStateLimitConfig(t *testing.T) {
+	long := "a=" + strings.Repeat("x", 100) + ",b=" + strings.Repeat("y", 100) + "," +
+		"c=" + strings.Repeat("z", 100) + ",d=" + strings.Repeat("w", 100) + ",e=" + strings.Repeat("v", 100)
+	s, _ := run(t, trace.Handler, req("Traceparent", tp, "Tracestate", long))
+	if len(s.sc.TraceState) > trace.DefaultTraceStateLimit || !strings.HasPrefix(s.sc.TraceState, "a=") {
+		t.Errorf("default limit: tracestate of %d bytes", len(s.sc.TraceState))
+	}
+	s, _ = run(t, newMW(t, trace.Config{TraceStateLimit: 1024}), req("Traceparent", tp, "Tracestate", long))
+	if s.sc.TraceState != long {
+		t.Errorf("limit 1024: tracestate of %d bytes, want %d", len(s.sc.TraceState), len(long))
+	}
+}
+
+func TestSampledFlag(t *testing.T) {
+	s, _ := run(t, newMW(t, trace.Config{Sampled: true}), req())
+	if !s.sc.Flags.Sampled() {
+		t.Error("Sampled: new trace not sampled")
+	}
+	s, _ = run(t, newMW(t, trace.Config{Sampled: true}), req("Traceparent", "00-"+tid+"-"+pid+"-00"))
+	if s.sc.Flags.Sampled() {
+		t.Error("Sampled overrode the caller's decision")
+	}
+	s, _ = run(t, trace.Handler, req())
+	if s.sc.Flags.Sampled() {
+		t.Error("default: new trace sampled")
+	}
+}
+
+func TestResponseTraceparent(t *testing.T) {
+	s, rec := run(t, newMW(t, trace.Config{ResponseTraceparent: true}), req("Traceparent", "cc-"+tid+"-"+pid+"-ff-x"))
+	want := "00-" + tid + "-" + s.sc.SpanID.String() + "-03"
+	if got := rec.Header().Get("Traceparent"); got != want {
+		t.Errorf("traceparent = %q, want %q", got, want)
+	}
+	_, rec = run(t, trace.Handler, req())
+	if got := rec.Header().Get("Traceparent"); got != "" {
+		t.Errorf("traceparent %q sent by default", got)
+	}
+}
+
+func TestHeadersAreSetBeforeNext(t *testing.T) {
+	s, _ := run(t, newMW(t, trace.Config{ResponseTraceparent: true}), req("X-Request-Id", "abc"))
+	for _, name := range []string{"X-Trace-Id", "X-Request-Id", "Traceparent"} {
+		if s.header.Get(name) == "" {
+			t.Errorf("%s not set when next runs", name)
+		}
+	}
+}
+
+func TestInnerMiddlewareAnswerKeepsID(t *testing.T) {
+	// An inner middleware that answers by itself (e.g. rate limiting).
+	deny := func(http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			problem.Write(w, r, problem.Details{Status: http.StatusTooManyRequests})
+		})
+	}
+	h := trace.Handler(deny(nil))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req("X-Trace-Id", "abc"))
+	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("X-Trace-Id") != "abc" {
+		t.Fatalf("status %d, X-Trace-Id %q", rec.Code, rec.Header().Get("X-Trace-Id"))
+	}
+	var body struct {
+		TraceID string `json:"trace_id"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body.TraceID != "abc" {
+		t.Errorf("problem+json trace_id = %q (%v), want abc", body.TraceID, err)
+	}
+}
+
+func TestStackedMiddlewareReusesOuterID(t *testing.T) {
+	outer := newMW(t, trace.Config{})
+	inner := newMW(t, trace.Config{Header: "X-Correlation-Id"})
+	var inside string
+	var innerSC trace.SpanContext
+	var outerSC trace.SpanContext
+	h := outer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		outerSC, _ = trace.FromContext(r.Context())
+		inner(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			inside = trace.ID(r.Context())
+			innerSC, _ = trace.FromContext(r.Context())
+		})).ServeHTTP(w, r)
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req())
+	if got := rec.Header().Get("X-Trace-Id"); got == "" || got != inside {
+		t.Errorf("outer id %q, inner id %q", got, inside)
+	}
+	if got := rec.Header().Get("X-Correlation-Id"); got != inside {
+		t.Errorf("inner header %q, want %q", got, inside)
+	}
+	if innerSC != outerSC {
+		t.Errorf("span context changed: %+v vs %+v", innerSC, outerSC)
+	}
+}
+
+func TestContextOutsideRequest(t *testing.T) {
+	if id := trace.ID(context.Background()); id != "" {
+		t.Errorf("ID = %q", id)
+	}
+	if _, ok := trace.FromContext(context.Background()); ok {
+		t.Error("FromContext ok outside a request")
+	}
+}
+
+type ctxKey struct{}
+
+func TestRequestContextKeepsParentBehaviour(t *testing.T) {
+	parent, cancel := context.WithCancel(context.WithValue(context.Background(), ctxKey{}, "v"))
+	r := req().WithContext(parent)
+	var got any
+	var child context.Context
+	var childCancel context.CancelFunc
+	h := trace.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Context().Value(ctxKey{})
+		child, childCancel = context.WithCancel(r.Context())
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	defer childCancel()
+	if got != "v" {
+		t.Errorf("parent value = %v", got)
+	}
+	cancel()
+	<-child.Done() // cancellation reaches contexts derived in the handler
+	if !errors.Is(child.Err(), context.Canceled) {
+		t.Errorf("child.Err() = %v", child.Err())
+	}
+	if trace.ID(child) == "" {
+		t.Error("derived context lost the id")
+	}
+}
+
+func TestNewValidatesConfig(t *testing.T) {
+	cases := []struct {
+		desc string
+		cfg  trace.Config
+		want []string
+	}{
+		{"header not a token", trace.Config{Header: "X Trace"}, []string{`trace: Header: not a valid header name (value "X Trace")`}},
+		{"header reserved", trace.Config{Header: "traceparent"}, []string{`trace: Header: reserved for W3C Trace Context (value "traceparent")`}},
+		{"also accept invalid", trace.Config{AlsoAccept: []string{"a:b"}}, []string{`trace: AlsoAccept: not a valid header name (value "a:b")`}},
+		{"also accept reserved", trace.Config{AlsoAccept: []string{"Tracestate"}}, []string{`trace: AlsoAccept: reserved`}},
+		{"also accept duplicate", trace.Config{AlsoAccept: []string{"x-trace-id"}}, []string{`trace: AlsoAccept: duplicate header name (value "X-Trace-Id")`}},
+		{"uuid version", trace.Config{UUIDVersion: 5}, []string{`trace: UUIDVersion: must be 4 or 7 (value "5")`}},
+		{"tracestate limit low", trace.Config{TraceStateLimit: 100}, []string{`trace: TraceStateLimit: must be between 512 and 8192 (value "100")`}},
+		{"tracestate limit high", trace.Config{TraceStateLimit: 10000}, []string{`TraceStateLimit`}},
+		{"all reported together", trace.Config{Header: "X Trace", UUIDVersion: 1, TraceStateLimit: -1}, []string{"Header", "UUIDVersion", "TraceStateLimit"}},
+	}
+	for _, c := range cases {
+		t.Run(c.desc, func(t *testing.T) {
+			m, err := trace.New(c.cfg)
+			if err == nil || m != nil {
+				t.Fatalf("New(%+v) = %v, %v; want an error", c.cfg, m, err)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestNewCopiesConfig(t *testing.T) {
+	cfg := trace.Config{AlsoAccept: []string{"X-Amzn-Trace-Id"}}
+	m, err := trace.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.AlsoAccept[0] = "X-Other"
+	s, _ := run(t, m.Handler, req("X-Amzn-Trace-Id", "abc"))
+	if s.id != "abc" {
+		t.Errorf("id = %q: changing the Config after New had an effect", s.id)
+	}
+}
+
+func TestLogHandlerAddsTraceAttributes(t *testing.T) {
+	var buf bytes.Buffer
+	logger := slog.New(trace.NewLogHandler(slog.NewJSONHandler(&buf, nil)))
+	var sc trace.SpanContext
+	h := trace.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sc, _ = trace.FromContext(r.Context())
+		logger.InfoContext(r.Context(), "in request")
+		logger.With("k", "v").InfoContext(r.Context(), "with attrs")
+		logger.Info("no context")
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), req("X-Trace-Id", "abc"))
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("got %d lines", len(lines))
+	}
+	for i, line := range lines {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if i == 2 {
+			if _, ok := rec[trace.KeyTraceID]; ok {
+				t.Errorf("record without context has trace_id: %s", line)
+			}
+			continue
+		}
+		if rec[trace.KeyTraceID] != "abc" || rec[trace.KeySpanID] != sc.SpanID.String() {
+			t.Errorf("line %d: %s", i, line)
+		}
+	}
+	if !strings.Contains(lines[1], `"k":"v"`) {
+		t.Errorf("WithAttrs lost: %s", lines[1])
+	}
+}
+
+func TestNewLogHandlerDoesNotWrapTwice(t *testing.T) {
+	h := trace.NewLogHandler(slog.DiscardHandler)
+	if trace.NewLogHandler(h) != h {
+		t.Error("NewLogHandler wrapped a LogHandler again")
+	}
+}
+
+func TestLogHandlerDoesNotTouchSharedRecord(t *testing.T) {
+	r := slog.NewRecord(testTime, slog.LevelInfo, "m", 0)
+	r.AddAttrs(slog.Int("a", 1), slog.Int("b", 2), slog.Int("c", 3), slog.Int("d", 4), slog.Int("e", 5), slog.Int("f", 6))
+	ctx := contextWithTrace(t)
+	var n1, n2 int
+	h := trace.NewLogHandler(countHandler{&n1})
+	if err := h.Handle(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := trace.NewLogHandler(countHandler{&n2}).Handle(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if n1 != 8 || n2 != 8 || r.NumAttrs() != 6 {
+		t.Errorf("attrs: %d, %d, original %d", n1, n2, r.NumAttrs())
+	}
+}

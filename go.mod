@@ -3,8 +3,8 @@ module github.com/jiec/httpmw
 go 1.26
 
 require (
-	github.com/andybalholm/brotli v1.3.0 // indirect
-	github.com/google/uuid v1.6.0 // indirect
-	github.com/klauspost/compress v1.20.4 // indirect
-	go.uber.org/goleak v1.3.0 // indirect
+	github.com/andybalholm/brotli v1.3.0
+	github.com/google/uuid v1.6.0
+	github.com/klauspost/compress v1.20.4
+	go.uber.org/goleak v1.3.0
 )

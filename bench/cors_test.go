@@ -49,6 +49,9 @@ var corsCases = []struct {
 	{"req=preflight/origin=allowed/acrh=evil1024", corsRequest(http.MethodOptions,
 		"Origin", "https://example.com", "Access-Control-Request-Method", "PUT",
 		"Access-Control-Request-Headers", strings.Repeat(",", 1024))},
+	{"req=preflight/origin=allowed/acrh=evil1024names", corsRequest(http.MethodOptions,
+		"Origin", "https://example.com", "Access-Control-Request-Method", "PUT",
+		"Access-Control-Request-Headers", strings.Repeat("content-type,", 1024))},
 }
 
 func BenchmarkCORS(b *testing.B) {

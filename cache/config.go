@@ -24,12 +24,14 @@ type Config struct {
 	// "unknown": the handler runs and, for GET and HEAD, the preconditions are
 	// evaluated against the validators of its response.
 	//
-	// It must be cheap (an in-memory version number, a stat) and must return
-	// a different ETag for each representation the handler may send for the
-	// request (e.g. per negotiated media type). For GET and HEAD the returned
-	// ETag and Last-Modified are set on the response before the handler runs
-	// (the handler may replace them); for other methods they are not, since
-	// the write changes them.
+	// It runs for every GET and HEAD, and for other methods only when the
+	// request carries a precondition field. It must be cheap (an in-memory
+	// version number, a stat) and must return a different ETag for each
+	// representation the handler may send for the request (e.g. per
+	// negotiated media type). For GET and HEAD the returned ETag and
+	// Last-Modified are set on the response before the handler runs (the
+	// handler may replace them); for other methods they are not, since the
+	// write changes them.
 	Validator func(r *http.Request) (v Validators, ok bool)
 
 	// MaxBodySize is the largest response body held to generate an ETag.

@@ -39,7 +39,7 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 
 func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	safe := r.Method == http.MethodGet || r.Method == http.MethodHead
-	if !safe && (m.cfg.validator == nil || ignoresPreconditions(r.Method)) {
+	if !safe && (m.cfg.validator == nil || ignoresPreconditions(r.Method) || !conditional(r.Header)) {
 		next.ServeHTTP(w, r)
 		return
 	}

@@ -643,3 +643,22 @@ func TestCacheControlBuilderReturnsCopies(t *testing.T) {
 		t.Errorf("base %q, derived %q", base, long)
 	}
 }
+
+func TestValidatorRunsForWritesOnlyWithPreconditions(t *testing.T) {
+	calls := 0
+	m, _ := cache.New(cache.Config{Validator: func(*http.Request) (cache.Validators, bool) {
+		calls++
+		return cache.Validators{ETag: tagE}, true
+	}})
+	h := m.Handler(writeBody("ok"))
+	serve(h, "POST")
+	serve(h, "DELETE")
+	if calls != 0 {
+		t.Errorf("Validator ran %d times for writes without preconditions", calls)
+	}
+	serve(h, "DELETE", "If-Match", tagE)
+	serve(h, "GET")
+	if calls != 2 {
+		t.Errorf("Validator ran %d times, want 2 (conditional DELETE, GET)", calls)
+	}
+}

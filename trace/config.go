@@ -60,10 +60,13 @@ type Config struct {
 	// rule. Default and minimum 512 (§3.3.1.5), maximum 8192.
 	TraceStateLimit int
 
-	// AccessLog, when set, receives one Info record per request after the
-	// handler returns, with method, path, status, bytes and duration (and the
-	// trace_id and span_id attributes unless its handler is a LogHandler,
-	// which adds them itself).
+	// AccessLog, when set, receives one Info record "request" per request
+	// after the handler returns: method, path (escaped, at most 1024 bytes),
+	// status, bytes (body bytes sent), duration, and trace_id and span_id
+	// unless its handler is a LogHandler, which adds them itself. Status and
+	// bytes come from the internal/writer wrapper, which keeps Flush,
+	// ResponseController and ReadFrom working. A panicking handler is logged
+	// with panic=true (status 0 if it had not sent one) and the panic goes on.
 	AccessLog *slog.Logger
 }
 

@@ -26,24 +26,9 @@ type value struct {
 	hdrs    [2]string // backing arrays of the response id header values
 }
 
-// traceidKey is the key internal/traceid stores its carrier under, captured
-// once by asking traceid.From to look it up in a probing context.
-var traceidKey = func() any {
-	p := &keyProbe{Context: context.Background()}
-	traceid.From(p)
-	return p.key
-}()
-
-type keyProbe struct {
-	context.Context
-	key any
-}
-
-func (p *keyProbe) Value(k any) any { p.key = k; return nil }
-
 // Value answers the traceid key with v and delegates every other key.
 func (v *value) Value(k any) any {
-	if k == traceidKey {
+	if k == (traceid.Key{}) {
 		return v
 	}
 	return v.Context.Value(k)

@@ -7,16 +7,19 @@ import "context"
 // Carrier is stored in the context by the trace package.
 type Carrier interface{ TraceID() string }
 
-type key struct{}
+// Key is the context key of the Carrier. A context type may answer it from
+// its own Value method instead of using With (the trace package does, to
+// save an allocation per request).
+type Key struct{}
 
 // With returns ctx carrying c.
 func With(ctx context.Context, c Carrier) context.Context {
-	return context.WithValue(ctx, key{}, c)
+	return context.WithValue(ctx, Key{}, c)
 }
 
 // From returns the carrier stored in ctx, or nil.
 func From(ctx context.Context) Carrier {
-	c, _ := ctx.Value(key{}).(Carrier)
+	c, _ := ctx.Value(Key{}).(Carrier)
 	return c
 }
 

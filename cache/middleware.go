@@ -107,19 +107,29 @@ func (m *Middleware) addHeaders(h http.Header, s *state, notModified bool) added
 	if len(m.cfg.vary) > 0 {
 		header.AddVary(h, m.cfg.vary...)
 	}
+	// One backing array for the (at most three) values; each field gets a
+	// full slice of length 1, so an append by someone else reallocates.
+	var vals []string
+	set := func(k, v string) {
+		if vals == nil {
+			vals = make([]string, 0, 3)
+		}
+		vals = append(vals, v)
+		h[k] = vals[len(vals)-1 : len(vals) : len(vals)]
+	}
 	if m.cfg.cacheControl != "" && h["Cache-Control"] == nil {
-		h["Cache-Control"] = []string{m.cfg.cacheControl}
+		set("Cache-Control", m.cfg.cacheControl)
 		a |= addedCacheControl
 	}
 	if s == nil {
 		return a
 	}
 	if s.etag.Opaque != "" && h["Etag"] == nil {
-		h["Etag"] = []string{s.etag.String()}
+		set("Etag", s.etag.String())
 		a |= addedETag
 	}
 	if !s.lastMod.IsZero() && h["Last-Modified"] == nil && !(notModified && h["Etag"] != nil) {
-		h["Last-Modified"] = []string{s.lastMod.UTC().Format(http.TimeFormat)}
+		set("Last-Modified", s.lastMod.UTC().Format(http.TimeFormat))
 		a |= addedLastModified
 	}
 	return a

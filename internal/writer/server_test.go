@@ -73,6 +73,8 @@ func forEach(t *testing.T, spy bool, h http.HandlerFunc, test func(t *testing.T,
 				}
 				defer ts.Close()
 				r.c, r.url = ts.Client(), ts.URL
+				// A behaviour that breaks must fail the test, not hang it.
+				r.c.Timeout = 10 * time.Second
 				test(t, r)
 			})
 		}
@@ -532,7 +534,9 @@ func TestHeldStatusIsSentByInterceptor(t *testing.T) {
 			ts.EnableHTTP2 = p.h2
 			ts.StartTLS()
 			defer ts.Close()
-			res, err := ts.Client().Get(ts.URL)
+			c := ts.Client()
+			c.Timeout = 10 * time.Second
+			res, err := c.Get(ts.URL)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -115,7 +115,7 @@ func (w *cacheWriter) check(h http.Header) bool {
 	}
 	if lm := h["Last-Modified"]; len(lm) == 1 {
 		if t, err := http.ParseTime(lm[0]); err == nil {
-			s.lastMod = t
+			s.setLastModified(t)
 		}
 	}
 	res, perr := evaluate(w.r.Method, w.r.Header, &s)

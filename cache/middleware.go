@@ -2,6 +2,7 @@ package cache
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/jiec/httpmw/internal/header"
 	"github.com/jiec/httpmw/internal/problem"
@@ -53,7 +54,8 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	}
 	var s state
 	if ok {
-		s = state{etag: parseETag(v.ETag), lastMod: truncate(v.LastModified), exists: !v.Missing}
+		s = state{etag: parseETag(v.ETag), exists: !v.Missing}
+		s.setLastModified(v.LastModified)
 		switch res, perr := evaluate(r.Method, r.Header, &s); res {
 		case notModified:
 			m.addHeaders(w.Header(), &s, true)
@@ -128,8 +130,8 @@ func (m *Middleware) addHeaders(h http.Header, s *state, notModified bool) added
 		set("Etag", s.etag.String())
 		a |= addedETag
 	}
-	if !s.lastMod.IsZero() && h["Last-Modified"] == nil && !(notModified && h["Etag"] != nil) {
-		set("Last-Modified", s.lastMod.UTC().Format(http.TimeFormat))
+	if s.hasLM && h["Last-Modified"] == nil && !(notModified && h["Etag"] != nil) {
+		set("Last-Modified", time.Unix(s.lastMod, 0).UTC().Format(http.TimeFormat))
 		a |= addedLastModified
 	}
 	return a

@@ -37,8 +37,17 @@ const (
 // state is what the middleware knows about the target resource.
 type state struct {
 	etag    header.ETag // zero Opaque: no entity tag
-	lastMod time.Time   // truncated to seconds; zero: unknown
-	exists  bool        // a current representation exists
+	lastMod int64       // modification time in Unix seconds, if hasLM
+	hasLM   bool
+	exists  bool // a current representation exists
+}
+
+// setLastModified records t (zero: unknown) at the one-second resolution of
+// an HTTP-date, as ServeContent does.
+func (s *state) setLastModified(t time.Time) {
+	if !t.IsZero() {
+		s.lastMod, s.hasLM = t.Unix(), true
+	}
 }
 
 // conditional reports whether h holds any precondition field.
@@ -53,39 +62,39 @@ func conditional(h http.Header) bool {
 func evaluate(method string, h http.Header, s *state) (result, *PreconditionError) {
 	// Step 1: If-Match (strong comparison, §13.1.1); else step 2:
 	// If-Unmodified-Since (§13.1.4).
-	if im := h["If-Match"]; present(im) {
-		if !s.exists || header.TotalLen(im) > header.MaxLen {
-			return failed, errIfMatch
-		}
-		matched, any, _ := header.MatchETags(im, s.etag, false)
-		if !matched && !any {
-			return failed, errIfMatch
-		}
-	} else if t, ok := date(h["If-Unmodified-Since"]); ok && !s.lastMod.IsZero() {
-		if s.lastMod.After(t) {
+	if im := h["If-Match"]; im != nil && !holds(im, s, false) && present(im) {
+		return failed, errIfMatch
+	} else if !present(im) && s.hasLM {
+		if t, ok := date(h["If-Unmodified-Since"]); ok && s.lastMod > t.Unix() {
 			return failed, errIfUnmodifiedSince
 		}
 	}
 	// Step 3: If-None-Match (weak comparison, §13.1.2); else step 4:
 	// If-Modified-Since, GET and HEAD only (§13.1.3).
 	safe := method == http.MethodGet || method == http.MethodHead
-	if inm := h["If-None-Match"]; present(inm) {
-		if header.TotalLen(inm) > header.MaxLen {
-			return proceed, nil // treated as malformed: nothing matches
+	if inm := h["If-None-Match"]; inm != nil && holds(inm, s, true) {
+		if safe {
+			return notModified, nil
 		}
-		matched, any, _ := header.MatchETags(inm, s.etag, true)
-		if matched || any && s.exists {
-			if safe {
-				return notModified, nil
-			}
-			return failed, errIfNoneMatch
-		}
-	} else if safe && !s.lastMod.IsZero() {
-		if t, ok := date(h["If-Modified-Since"]); ok && !s.lastMod.After(t) {
+		return failed, errIfNoneMatch
+	} else if safe && s.hasLM && !present(inm) {
+		if t, ok := date(h["If-Modified-Since"]); ok && s.lastMod <= t.Unix() {
 			return notModified, nil
 		}
 	}
 	return proceed, nil
+}
+
+// holds reports whether an If-Match (weak false) or If-None-Match (weak
+// true) list names the current representation: one of its tags matches, or
+// it is "*" and a representation exists. A field longer than header.MaxLen
+// is malformed and names nothing.
+func holds(values []string, s *state, weak bool) bool {
+	if !s.exists || header.TotalLen(values) > header.MaxLen {
+		return false
+	}
+	matched, any, _ := header.MatchETags(values, s.etag, weak)
+	return matched || any
 }
 
 // present reports whether a list field has at least one element; a field
@@ -112,14 +121,6 @@ func date(values []string) (time.Time, bool) {
 // maxDateLen bounds the date fields parsed; the longest valid form (rfc850
 // with "Wednesday") is 38 bytes.
 const maxDateLen = 64
-
-// truncate drops what an HTTP-date cannot represent, as ServeContent does.
-func truncate(t time.Time) time.Time {
-	if t.IsZero() {
-		return t
-	}
-	return t.Truncate(time.Second)
-}
 
 // parseETag reads a validator ETag, quoting a bare opaque-tag.
 func parseETag(s string) header.ETag {

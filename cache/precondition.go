@@ -62,9 +62,11 @@ func conditional(h http.Header) bool {
 func evaluate(method string, h http.Header, s *state) (result, *PreconditionError) {
 	// Step 1: If-Match (strong comparison, §13.1.1); else step 2:
 	// If-Unmodified-Since (§13.1.4).
-	if im := h["If-Match"]; im != nil && !holds(im, s, false) && present(im) {
-		return failed, errIfMatch
-	} else if !present(im) && s.hasLM {
+	if im := h["If-Match"]; present(im) {
+		if !holds(im, s, false) {
+			return failed, errIfMatch
+		}
+	} else if s.hasLM {
 		if t, ok := date(h["If-Unmodified-Since"]); ok && s.lastMod > t.Unix() {
 			return failed, errIfUnmodifiedSince
 		}
@@ -72,12 +74,14 @@ func evaluate(method string, h http.Header, s *state) (result, *PreconditionErro
 	// Step 3: If-None-Match (weak comparison, §13.1.2); else step 4:
 	// If-Modified-Since, GET and HEAD only (§13.1.3).
 	safe := method == http.MethodGet || method == http.MethodHead
-	if inm := h["If-None-Match"]; inm != nil && holds(inm, s, true) {
-		if safe {
-			return notModified, nil
+	if inm := h["If-None-Match"]; present(inm) {
+		if holds(inm, s, true) {
+			if safe {
+				return notModified, nil
+			}
+			return failed, errIfNoneMatch
 		}
-		return failed, errIfNoneMatch
-	} else if safe && s.hasLM && !present(inm) {
+	} else if safe && s.hasLM {
 		if t, ok := date(h["If-Modified-Since"]); ok && s.lastMod <= t.Unix() {
 			return notModified, nil
 		}
@@ -97,8 +101,9 @@ func holds(values []string, s *state, weak bool) bool {
 	return matched || any
 }
 
-// present reports whether a list field has at least one element; a field
-// whose lines are all empty is treated as absent (as net/http does).
+// present reports whether a list field has at least one element (it stops
+// at the first); a field whose lines hold no element is treated as absent,
+// as net/http treats an empty one.
 func present(values []string) bool {
 	for range header.ETags(values) {
 		return true

@@ -238,6 +238,11 @@ func testOrder(t *testing.T, order []layer, h2 bool) {
 	if got := body(t, res); res.StatusCode != http.StatusNotModified || got != "" {
 		t.Errorf("revalidation: status %d body %d bytes, want 304 without body", res.StatusCode, len(got))
 	}
+	if got := res.Header.Get("ETag"); got != etag {
+		// RFC 9111 §4.3.4: a cache updates its stored 200 only if the 304's
+		// validator matches it; a strong "x" does not select a stored W/"x".
+		t.Errorf("304 ETag %q, want the 200's %q", got, etag)
+	}
 	decorated(t, res, order, "")
 
 	res = get(t, c, http.MethodHead, srv.URL+"/json", ae)

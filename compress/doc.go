@@ -30,7 +30,10 @@
 // When it compresses, the middleware sets Content-Encoding, removes
 // Content-Length and Accept-Ranges, and turns a strong ETag into a weak one
 // (RFC 9110 §8.8.3: the encoded bytes differ), so that caches and the cache
-// package stay correct in either order. "Vary: Accept-Encoding" is merged
+// package stay correct in either order. A 304 to a request that negotiated a
+// coding gets its strong ETag weakened the same way, so that it carries the
+// validator of the encoded 200 that a cache holds (RFC 9111 §4.3.4).
+// "Vary: Accept-Encoding" is merged
 // (never duplicated, never next to "Vary: *") into every response, before the
 // next handler runs, so responses answered by inner middlewares (304, 412)
 // carry it too.

@@ -80,11 +80,20 @@ func (r *response) Header(code int) bool {
 		return false
 	}
 	r.state = statePlain
-	if r.cd == codingIdentity || !writer.BodyAllowed(code) || code == http.StatusPartialContent {
+	if r.cd == codingIdentity || code == http.StatusPartialContent {
 		return true
 	}
 	h := r.Writer.Header()
 	if !transformable(h) {
+		return true
+	}
+	if code == http.StatusNotModified {
+		// The 304 must carry the validator the encoded 200 carried, or a
+		// cache holding that 200 will not update it (RFC 9111 §4.3.4).
+		weakenETag(h)
+		return true
+	}
+	if !writer.BodyAllowed(code) {
 		return true
 	}
 	cl := int64(-1)
@@ -160,20 +169,25 @@ func (r *response) start() {
 	h["Content-Encoding"] = codingHeaders[r.cd][:1:1]
 	delete(h, "Content-Length")
 	delete(h, "Accept-Ranges") // ranges of the encoded body would not match
-	if v := h["Etag"]; len(v) > 0 {
-		// A strong validator names one exact byte sequence (RFC 9110 §8.8.3);
-		// the encoded body is a different one.
-		if t, ok := header.ParseETag(v[0]); ok && !t.Weak {
-			t.Weak = true
-			h["Etag"] = []string{t.String()}
-		}
-	}
+	weakenETag(h)
 	addVary(h) // in case the handler replaced Vary
 	r.state = stateEncode
 	if r.head {
 		r.state = stateDiscard
 	}
 	r.SendHeader()
+}
+
+// weakenETag makes a strong ETag weak: a strong validator names one exact
+// byte sequence (RFC 9110 §8.8.3) and the encoded body is a different one.
+// Weak comparison (If-None-Match) still matches the handler's tag.
+func weakenETag(h http.Header) {
+	if v := h["Etag"]; len(v) > 0 {
+		if t, ok := header.ParseETag(v[0]); ok && !t.Weak {
+			t.Weak = true
+			h["Etag"] = []string{t.String()}
+		}
+	}
 }
 
 func (r *response) initEncoder() {

@@ -106,6 +106,20 @@ func TestCompressionRules(t *testing.T) {
 		{desc: "Cache-Control without no-transform is compressed", h: write(with("Cache-Control", "no-cache, max-age=3"), 0, big, 0), compress: true},
 		{desc: "204 gets no Content-Encoding and no body (gziphandler#5)", h: write(json, http.StatusNoContent, nil, 0)},
 		{desc: "304 gets no Content-Encoding but keeps Vary (RFC 9110 §15.4.5)", h: write(json, http.StatusNotModified, nil, 0)},
+		{desc: "304 carries the weakened ETag the encoded 200 carries (RFC 9111 §4.3.4)",
+			h: write(with("Etag", `"v1"`), http.StatusNotModified, nil, 0),
+			check: func(t *testing.T, h http.Header) {
+				if v := h.Get("Etag"); v != `W/"v1"` {
+					t.Errorf("ETag = %q, want W/\"v1\"", v)
+				}
+			}},
+		{desc: "304 of a no-transform response keeps its strong ETag",
+			h: write(with("Etag", `"v1"`, "Cache-Control", "no-transform"), http.StatusNotModified, nil, 0),
+			check: func(t *testing.T, h http.Header) {
+				if v := h.Get("Etag"); v != `"v1"` {
+					t.Errorf("ETag = %q, want \"v1\"", v)
+				}
+			}},
 		{desc: "error statuses are compressed too", h: write(json, http.StatusNotFound, big, 0), compress: true},
 		{desc: "Accept-Ranges is dropped when compressing", h: write(with("Accept-Ranges", "bytes"), 0, big, 0), compress: true,
 			check: func(t *testing.T, h http.Header) {

@@ -60,7 +60,8 @@ type Config struct {
 	// RequestHeaders are the request-header names preflights may ask for
 	// (case-insensitive). "*" allows any name except Authorization when
 	// Credentials is false (Authorization must then be listed as well, as
-	// the Fetch standard requires), and any name when Credentials is true.
+	// the Fetch standard requires), and any name when Credentials is true
+	// (the requested names are echoed, if they are valid header names).
 	// Forbidden request headers (Cookie, Host, Origin, Proxy-*, Sec-*, …)
 	// are rejected: browsers never let scripts send them.
 	RequestHeaders []string
@@ -150,7 +151,8 @@ type compiled struct {
 	errorHandler   func(http.ResponseWriter, *http.Request, error)
 
 	// Shared single-value slices (len == cap, so an append copies). They
-	// only go into responses the middleware writes itself.
+	// only go into responses the middleware writes itself (ErrorHandler
+	// gets a copy of Vary).
 	preflightVary []string
 	varyNames     []string
 	star          []string
@@ -346,6 +348,9 @@ func (c *compiled) compileRequestHeaders(errs []error, names []string) []error {
 	// Browsers list each name once; leave room for sloppy non-browser
 	// clients but keep the work per preflight bounded.
 	c.maxElems = min(header.MaxElements, max(minElemsBudget, 2*len(c.headers)))
+	if c.anyHeader {
+		c.maxElems = header.MaxElements
+	}
 	return errs
 }
 

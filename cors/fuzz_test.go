@@ -112,13 +112,24 @@ func FuzzAllowHeaders(f *testing.F) {
 		f.Fatal(err)
 	}
 	allowed := map[string]bool{"authorization": true, "content-type": true, "x-pingother": true}
+	// With "*" under credentials the names are echoed: any token passes.
+	star, err := cors.New(cors.Config{
+		Origins:        []string{"https://example.com"},
+		Credentials:    true,
+		RequestHeaders: []string{"*"},
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, line1, line2 string) {
 		lines := []string{line1}
 		if line2 != "" {
 			lines = append(lines, line2)
 		}
 		got := cors.AllowHeaders(m, lines)
+		gotStar := cors.AllowHeaders(star, lines)
 		want := len(line1)+len(line2) <= header.MaxLen
+		wantStar := want
 		names, empty := 0, 0
 		for _, l := range lines {
 			parts := strings.Split(l, ",")
@@ -137,13 +148,22 @@ func FuzzAllowHeaders(f *testing.F) {
 				if !allowed[asciiLower(p)] {
 					want = false
 				}
+				if !header.IsToken(p) {
+					wantStar = false
+				}
 			}
 		}
 		if empty > cors.MaxEmptyElems || names > cors.MaxElems(m) {
 			want = false
 		}
+		if empty > cors.MaxEmptyElems || names > cors.MaxElems(star) {
+			wantStar = false
+		}
 		if got != want {
 			t.Fatalf("AllowHeaders(%q) = %t, model says %t (names %d, empty %d)", lines, got, want, names, empty)
+		}
+		if gotStar != wantStar {
+			t.Fatalf("star: AllowHeaders(%q) = %t, model says %t (names %d, empty %d)", lines, gotStar, wantStar, names, empty)
 		}
 	})
 }

@@ -508,3 +508,170 @@ func TestAllocations(t *testing.T) {
 		})
 	}
 }
+
+// TestErrorHandlerCannotCorruptOtherResponses: the ErrorHandler is user code
+// like a handler; the Vary value it finds must be its own, not the slice
+// every preflight shares (rs/cors#198). Run with -race.
+func TestErrorHandlerCannotCorruptOtherResponses(t *testing.T) {
+	cfg := spa
+	cfg.ErrorHandler = func(w http.ResponseWriter, _ *http.Request, _ error) {
+		for _, v := range w.Header() {
+			for i := range v {
+				v[i] = "clobbered"
+			}
+		}
+		w.WriteHeader(http.StatusForbidden)
+	}
+	m, err := cors.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			for range 50 {
+				origin := "https://evil.com" // fails: the ErrorHandler runs
+				if i%2 == 0 {
+					origin = "https://app.example.com"
+				}
+				serve(m, "OPTIONS", "Origin", origin, "Access-Control-Request-Method", "PUT")
+			}
+		})
+	}
+	wg.Wait()
+	rec, _ := serve(m, "OPTIONS", "Origin", "https://app.example.com", "Access-Control-Request-Method", "PUT")
+	if got := rec.Header().Get("Vary"); got != preflightVary {
+		t.Errorf("Vary of a preflight after clobbering ErrorHandlers = %q, want %q", got, preflightVary)
+	}
+}
+
+// TestStarHeadersWithCredentialsEchoOnlyNames: under credentials "*" is
+// literal, so the preflight echoes Access-Control-Request-Headers; what it
+// echoes must be header names, within the same bounds as a listed set (no raw
+// request bytes reflected, no unbounded list).
+func TestStarHeadersWithCredentialsEchoOnlyNames(t *testing.T) {
+	const app = "https://app.example.com"
+	cfg := cors.Config{Origins: []string{app}, Credentials: true, Methods: []string{"PUT"}, RequestHeaders: []string{"*"}}
+	ok := func(acah string) map[string]string {
+		return map[string]string{
+			"Access-Control-Allow-Origin": app, "Access-Control-Allow-Credentials": "true",
+			"Access-Control-Allow-Methods": "PUT", "Access-Control-Allow-Headers": acah, "Vary": preflightVary,
+		}
+	}
+	forbidden := map[string]string{"Vary": preflightVary}
+	pf := func(acrh string) []string {
+		return []string{"Origin", app, "Access-Control-Request-Method", "PUT", "Access-Control-Request-Headers", acrh}
+	}
+	runCases(t, []requestCase{
+		{desc: "browser list echoed", cfg: cfg, method: "OPTIONS", hdr: pf("authorization,x-a"), wantStatus: 204, want: ok("authorization,x-a")},
+		{desc: "tolerant list echoed", cfg: cfg, method: "OPTIONS", hdr: pf("X-A, , x-b"), wantStatus: 204, want: ok("X-A, , x-b")},
+		{desc: "non-token bytes are not reflected", cfg: cfg, method: "OPTIONS", hdr: pf("x-a,<script>"), wantStatus: 403, want: forbidden},
+		{desc: "non-ASCII is not reflected", cfg: cfg, method: "OPTIONS", hdr: pf("caf\xc3\xa9"), wantStatus: 403, want: forbidden},
+		{desc: "quoted string is not a name", cfg: cfg, method: "OPTIONS", hdr: pf(`"x-a"`), wantStatus: 403, want: forbidden},
+		{desc: "1024 commas fail fast", cfg: cfg, method: "OPTIONS", hdr: pf(strings.Repeat(",", 1024)), wantStatus: 403, want: forbidden},
+		{desc: "too many names fail", cfg: cfg, method: "OPTIONS", hdr: pf(strings.Repeat("x-a,", 200)), wantStatus: 403, want: forbidden},
+	})
+	m, err := cors.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertNoPreflightAllocs(t, m, pf, "authorization,x-a", strings.Repeat(",", 1024), strings.Repeat("x-a,", 1024))
+}
+
+// assertNoPreflightAllocs checks that m answers the preflight pf(acrh) for
+// each acrh without allocating, hostile ones included.
+func assertNoPreflightAllocs(t *testing.T, m *cors.Middleware, pf func(string) []string, acrhs ...string) {
+	t.Helper()
+	h := m.Handler(http.NotFoundHandler())
+	for _, acrh := range acrhs {
+		r := httptest.NewRequest("OPTIONS", "/", nil)
+		for i, hdr := 0, pf(acrh); i < len(hdr); i += 2 {
+			r.Header.Set(hdr[i], hdr[i+1])
+		}
+		w := &benchWriter{h: http.Header{}}
+		if n := testing.AllocsPerRun(100, func() { clear(w.h); h.ServeHTTP(w, r) }); n != 0 {
+			t.Errorf("ACRH %.20q…: %v allocations per preflight, want 0", acrh, n)
+		}
+	}
+}
+
+// TestExactOriginsDoNotShareSuffixes: jub0bs/cors GHSA-vhxv-fg4m-p2w8
+// allowed https://barfoo.com with https://foo.com and https://bar.com
+// configured; exact origins match whole strings only, with few or many.
+func TestExactOriginsDoNotShareSuffixes(t *testing.T) {
+	many := []string{"https://foo.com", "https://bar.com"}
+	for i := range 10 {
+		many = append(many, "https://o"+strconv.Itoa(i)+".example")
+	}
+	for _, origins := range [][]string{many[:2], many} {
+		m, err := cors.New(cors.Config{Origins: origins})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range []string{"https://barfoo.com", "https://foobar.com", "https://bar.foo.com", "https://foo.com.bar.com", "https://foo.co", "http://foo.com"} {
+			if cors.AllowOrigin(m, o) {
+				t.Errorf("%d origins: %q allowed", len(origins), o)
+			}
+		}
+		if !cors.AllowOrigin(m, "https://foo.com") || !cors.AllowOrigin(m, "https://bar.com") {
+			t.Errorf("%d origins: configured origins not allowed", len(origins))
+		}
+	}
+}
+
+// TestOptionsIsNotImplicitlyAllowed: a preflight asking for OPTIONS needs it
+// listed, like any method that is not safelisted (go-chi/cors#37).
+func TestOptionsIsNotImplicitlyAllowed(t *testing.T) {
+	const app = "https://app.example.com"
+	hdr := []string{"Origin", app, "Access-Control-Request-Method", "OPTIONS"}
+	runCases(t, []requestCase{
+		{desc: "not listed", cfg: cors.Config{Origins: []string{app}, Methods: []string{"PUT"}}, method: "OPTIONS", hdr: hdr,
+			wantStatus: 403, want: map[string]string{"Vary": preflightVary}},
+		{desc: "listed", cfg: cors.Config{Origins: []string{app}, Methods: []string{"options"}}, method: "OPTIONS", hdr: hdr,
+			wantStatus: 204, want: map[string]string{"Access-Control-Allow-Origin": app, "Access-Control-Allow-Methods": "OPTIONS", "Vary": preflightVary}},
+	})
+}
+
+// TestStarHeadersDoNotCoverAuthorization: Authorization is a "CORS
+// non-wildcard request-header name" (Fetch, whatwg/fetch#251): with "*" and
+// no explicit Authorization the browser fails such a preflight whatever we
+// answer, so the middleware fails it visibly (403, ErrHeaderNotAllowed)
+// instead of a 204 that only looks like success (rs/cors#13).
+func TestStarHeadersDoNotCoverAuthorization(t *testing.T) {
+	const app = "https://app.example.com"
+	star := cors.Config{Origins: []string{app}, RequestHeaders: []string{"*"}}
+	pf := func(acrh ...string) []string {
+		hdr := []string{"Origin", app, "Access-Control-Request-Method", "GET"}
+		for _, v := range acrh {
+			hdr = append(hdr, "Access-Control-Request-Headers", v)
+		}
+		return hdr
+	}
+	forbidden := map[string]string{"Vary": preflightVary}
+	runCases(t, []requestCase{
+		{desc: "authorization asked", cfg: star, method: "OPTIONS", hdr: pf("authorization,x-a"), wantStatus: 403, want: forbidden},
+		{desc: "Authorization in any case on a second line", cfg: star, method: "OPTIONS", hdr: pf("x-a", " AUTHORIZATION "), wantStatus: 403, want: forbidden},
+		{desc: "oversized list", cfg: star, method: "OPTIONS", hdr: pf(strings.Repeat("x-a,", 3000)), wantStatus: 403, want: forbidden},
+		{desc: "other names", cfg: star, method: "OPTIONS", hdr: pf("x-authorization,authorizations"), wantStatus: 204,
+			want: map[string]string{"Access-Control-Allow-Origin": app, "Access-Control-Allow-Headers": "*", "Vary": preflightVary}},
+	})
+	var got error
+	star.ErrorHandler = func(w http.ResponseWriter, _ *http.Request, err error) {
+		got = err
+		w.WriteHeader(http.StatusForbidden)
+	}
+	m, err := cors.New(star)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve(m, "OPTIONS", pf("authorization")...)
+	if !errors.Is(got, cors.ErrHeaderNotAllowed) {
+		t.Errorf("ErrorHandler got %v, want ErrHeaderNotAllowed", got)
+	}
+	star.ErrorHandler = nil // its copy of Vary is the one allocation of a failure
+	if m, err = cors.New(star); err != nil {
+		t.Fatal(err)
+	}
+	one := func(acrh string) []string { return pf(acrh) }
+	assertNoPreflightAllocs(t, m, one, "x-a,x-b", "AUTHORIZATION", strings.Repeat(",", 1024), strings.Repeat("x-a,", 1024))
+}

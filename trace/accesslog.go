@@ -41,6 +41,10 @@ func (m *Middleware) logRecord(r *http.Request, v *value, lw *logWriter, d time.
 	if status == 0 && !panicked {
 		status = http.StatusOK // net/http sends 200 when the handler returns
 	}
+	bytes := lw.Written()
+	if r.Method == http.MethodHead {
+		bytes = 0 // net/http discards a HEAD body that Write reported written
+	}
 	path := r.URL.EscapedPath() // no raw control bytes in logs
 	if len(path) > maxLoggedPath {
 		path = path[:maxLoggedPath]
@@ -50,7 +54,7 @@ func (m *Middleware) logRecord(r *http.Request, v *value, lw *logWriter, d time.
 		slog.String("method", r.Method),
 		slog.String("path", path),
 		slog.Int("status", status),
-		slog.Int64("bytes", lw.Written()),
+		slog.Int64("bytes", bytes),
 		slog.Duration("duration", d),
 	)
 	if m.c.logTraceAttrs {

@@ -145,3 +145,15 @@ func TestAccessLogStackedLogsTwice(t *testing.T) {
 		t.Errorf("stacked: %d records with the same id: %s", n, buf.String())
 	}
 }
+
+// TestAccessLogHeadSendsNoBytes: net/http discards the body of a HEAD
+// response (RFC 9110 §9.3.2) though Write reports it written; the log says
+// what was sent.
+func TestAccessLogHeadSendsNoBytes(t *testing.T) {
+	m, _ := accessLog(t, false, func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "hello")
+	}, httptest.NewRequest(http.MethodHead, "/", nil))
+	if m["bytes"] != 0.0 || m["method"] != "HEAD" {
+		t.Errorf("HEAD: method %v, bytes %v; want 0 bytes", m["method"], m["bytes"])
+	}
+}

@@ -22,7 +22,10 @@ const (
 // valid, new ids are UUIDv7, and nothing is logged.
 type Config struct {
 	// Header is the request header read for an incoming id and the response
-	// header the id is echoed in. Default "X-Trace-Id".
+	// header the id is echoed in. Default "X-Trace-Id". New rejects
+	// traceparent, tracestate, framing and hop-by-hop fields (Content-Length,
+	// Connection, …) and credentials (Authorization, Cookie, …), here and in
+	// AlsoAccept.
 	Header string
 
 	// AlsoAccept lists further request headers read, in order, when Header
@@ -145,8 +148,10 @@ func (cfg *Config) compile() (config, error) {
 	return c, errors.Join(errs...)
 }
 
-// checkHeaderName rejects names that are not tokens or that would collide
-// with the W3C headers the middleware handles itself.
+// checkHeaderName rejects names that are not tokens, that would collide
+// with the W3C headers the middleware handles itself, or that the id must
+// never be read from or echoed in: framing and hop-by-hop fields would break
+// the response, credentials would be copied into it and into every log line.
 func checkHeaderName(field, name string) error {
 	if !header.IsToken(name) {
 		return fmt.Errorf("trace: %s: not a valid header name (value %q)", field, name)
@@ -154,6 +159,11 @@ func checkHeaderName(field, name string) error {
 	switch strings.ToLower(name) {
 	case "traceparent", "tracestate":
 		return fmt.Errorf("trace: %s: reserved for W3C Trace Context (value %q)", field, name)
+	case "connection", "content-length", "content-type", "content-encoding", "host",
+		"keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade":
+		return fmt.Errorf("trace: %s: framing or hop-by-hop header (value %q)", field, name)
+	case "authorization", "proxy-authorization", "cookie", "set-cookie":
+		return fmt.Errorf("trace: %s: carries credentials (value %q)", field, name)
 	}
 	return nil
 }

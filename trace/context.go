@@ -21,6 +21,10 @@ type value struct {
 	header string // canonical name of the id header, for Transport
 	sc     SpanContext
 
+	// The request's own id, traceparent and tracestate lines, to recognize
+	// them when a proxy copies them to an outgoing request (Transport).
+	inID, inTP, inTS []string
+
 	idBuf   [36]byte  // backing store of id when generated or derived
 	spanHex [16]byte  // backing store of the span_id log attribute
 	hdrs    [2]string // backing arrays of the response id header values

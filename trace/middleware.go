@@ -82,7 +82,8 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, v *value) {
 // newValue builds the request's id and span context. from is the AlsoAccept
 // header the id came from, if any.
 func (c *config) newValue(r *http.Request) (v *value, from string) {
-	v = &value{Context: r.Context(), header: c.header}
+	v = &value{Context: r.Context(), header: c.header,
+		inID: r.Header[c.header], inTP: r.Header["Traceparent"], inTS: r.Header["Tracestate"]}
 	v.sc.SpanID = randomSpanID()
 	encodeHex(v.spanHex[:], v.sc.SpanID[:])
 

@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/uuid"
@@ -599,5 +601,76 @@ func TestLogHandlerDoesNotTouchSharedRecord(t *testing.T) {
 	}
 	if n1 != 8 || n2 != 8 || r.NumAttrs() != 6 {
 		t.Errorf("attrs: %d, %d, original %d", n1, n2, r.NumAttrs())
+	}
+}
+
+// TestNewRejectsHeadersThatBreakResponses: the id is echoed in Header and in
+// the AlsoAccept header it came from, and logged; framing, hop-by-hop and
+// credential headers would break the message or copy a secret into the
+// response and every log line.
+func TestNewRejectsHeadersThatBreakResponses(t *testing.T) {
+	for _, name := range []string{"Content-Length", "transfer-encoding", "Connection", "Content-Type", "Host", "Set-Cookie", "Cookie", "Authorization", "Proxy-Authorization"} {
+		for _, cfg := range []trace.Config{{Header: name}, {AlsoAccept: []string{name}}} {
+			field := "Header"
+			if cfg.Header == "" {
+				field = "AlsoAccept"
+			}
+			t.Run(field+"="+name, func(t *testing.T) {
+				m, err := trace.New(cfg)
+				want := "trace: " + field + ": "
+				if err == nil || m != nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), `(value "`+name+`")`) {
+					t.Errorf("New(%s: %q) = %v, %v; want an error naming the field and value", field, name, m, err)
+				}
+			})
+		}
+	}
+}
+
+// TestConcurrentRequestsDoNotShareState: a handler that edits the header
+// values it finds in place cannot reach other requests or the id in its
+// context. Run with -race.
+func TestConcurrentRequestsDoNotShareState(t *testing.T) {
+	mw := newMW(t, trace.Config{ResponseTraceparent: true})
+	h := mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := trace.ID(r.Context())
+		for _, v := range w.Header() {
+			for i := range v {
+				v[i] = "clobbered"
+			}
+		}
+		if trace.ID(r.Context()) != id || id == "clobbered" {
+			t.Errorf("id changed from %q to %q", id, trace.ID(r.Context()))
+		}
+	}))
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			for j := range 50 {
+				r := req("X-Request-Id", fmt.Sprintf("req-%d-%d", i, j))
+				h.ServeHTTP(httptest.NewRecorder(), r)
+			}
+		})
+	}
+	wg.Wait()
+	s, rec := run(t, mw, req("X-Request-Id", "last"))
+	if s.id != "last" || s.header.Get("X-Trace-Id") != "last" || rec.Header().Get("X-Request-Id") != "last" {
+		t.Errorf("after clobbering handlers: id %q, headers %v", s.id, rec.Header())
+	}
+}
+
+// TestLogHandlerSurvivesWithGroup: Logger.WithGroup must keep the wrapper
+// (a handler that returned next.WithGroup would drop the ids from then on).
+func TestLogHandlerSurvivesWithGroup(t *testing.T) {
+	var buf bytes.Buffer
+	logger := slog.New(trace.NewLogHandler(slog.NewJSONHandler(&buf, nil))).WithGroup("g").With("k", "v")
+	logger.InfoContext(contextWithTrace(t), "m")
+	var rec struct {
+		G map[string]any `json:"g"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.G[trace.KeyTraceID] != "abc" || rec.G["k"] != "v" || rec.G[trace.KeySpanID] == nil {
+		t.Errorf("record %s: want trace_id, span_id and k in group g", buf.String())
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -98,5 +100,69 @@ func TestTransportOmitsEmptyTraceState(t *testing.T) {
 	_, _, _, got := outgoing(t, req(), 1, nil)
 	if _, ok := got[0].Header["Tracestate"]; ok {
 		t.Error("empty tracestate sent")
+	}
+}
+
+// TestTransportReplacesHeadersAProxyCopied: httputil.ReverseProxy copies the
+// client's header lines to the outgoing request. Those are not headers the
+// caller chose: a copied traceparent, tracestate or id header is replaced by
+// this hop's child context, so an edge service (TrustIncoming false) does not
+// forward a forged trace, and invalid ids never travel downstream.
+func TestTransportReplacesHeadersAProxyCopied(t *testing.T) {
+	cases := []struct {
+		desc      string
+		cfg       trace.Config
+		hdr       []string
+		continued bool   // downstream continues tid
+		state     string // downstream tracestate
+	}{
+		{"untrusted edge: forged context and id", trace.Config{TrustIncoming: func(*http.Request) bool { return false }},
+			[]string{"X-Trace-Id", "client-id", "Traceparent", tp, "Tracestate", "foo=1"}, false, ""},
+		{"invalid traceparent and id", trace.Config{},
+			[]string{"X-Trace-Id", "a\tb", "Traceparent", "00-" + tid + "-" + pid + "-0.", "Tracestate", "foo=1"}, false, ""},
+		{"duplicated traceparent", trace.Config{},
+			[]string{"Traceparent", tp, "Traceparent", tp}, false, ""},
+		{"invalid tracestate", trace.Config{},
+			[]string{"Traceparent", tp, "Tracestate", "FOO=1"}, true, ""},
+		{"valid context continues as a child", trace.Config{},
+			[]string{"X-Trace-Id", "client-id", "Traceparent", tp, "Tracestate", "foo=1, ,bar=2", "Tracestate", "baz=3"}, true, "foo=1,bar=2,baz=3"},
+	}
+	for _, c := range cases {
+		t.Run(c.desc, func(t *testing.T) {
+			rt := &captureRT{}
+			target, _ := url.Parse("http://downstream.test/")
+			proxy := &httputil.ReverseProxy{
+				Rewrite:   func(pr *httputil.ProxyRequest) { pr.SetURL(target) },
+				Transport: trace.Transport(rt),
+			}
+			var id string
+			var sc trace.SpanContext
+			h := newMW(t, c.cfg)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				id = trace.ID(r.Context())
+				sc, _ = trace.FromContext(r.Context())
+				proxy.ServeHTTP(w, r)
+			}))
+			h.ServeHTTP(httptest.NewRecorder(), req(c.hdr...))
+			if len(rt.got) != 1 {
+				t.Fatalf("%d outgoing requests", len(rt.got))
+			}
+			out := rt.got[0].Header
+			if got := out.Values("X-Trace-Id"); len(got) != 1 || got[0] != id {
+				t.Errorf("X-Trace-Id %q, want %q", got, id)
+			}
+			got, err := trace.ParseTraceparent(out.Values("Traceparent"))
+			if err != nil {
+				t.Fatalf("traceparent %q: %v", out.Values("Traceparent"), err)
+			}
+			if got.TraceID != sc.TraceID || (got.TraceID.String() == tid) != c.continued {
+				t.Errorf("trace-id %s, want %s (continued %v)", got.TraceID, sc.TraceID, c.continued)
+			}
+			if got.ParentID == sc.ParentID || got.ParentID.String() == pid {
+				t.Errorf("parent-id %s: want a child of this hop", got.ParentID)
+			}
+			if ts := strings.Join(out.Values("Tracestate"), ","); ts != c.state {
+				t.Errorf("tracestate %q, want %q", ts, c.state)
+			}
+		})
 	}
 }

@@ -24,7 +24,9 @@
 //     2 GB/s per core on CPUs with SHA extensions (amd64 SHA-NI, arm64 SHA2).
 //     The body is held (up to Config.MaxBodySize, 1 MiB by default) until the
 //     handler returns; a larger body, or one the handler flushes (streaming),
-//     is passed through without an ETag and is never held in full.
+//     is passed through without an ETag and is never held in full; the
+//     preconditions are still evaluated, against its Last-Modified, before
+//     its status goes out.
 //
 // # Preconditions
 //
@@ -72,7 +74,10 @@
 // cache hashes the compressed bytes, which gives each content coding its own
 // strong tag (RFC 9110 §8.8.3.3). Either order works. When the handler's
 // representation depends on request fields that an inner middleware
-// negotiates (Accept, Accept-Language), list them in Config.Vary so that 304s
-// answered before the handler carry the same Vary as the 200, and make
-// Config.Validator return a different ETag per representation.
+// negotiates (Accept, Accept-Language, and Accept-Encoding when compress is
+// inside), list them in Config.Vary so that 304s answered before the handler
+// carry the same Vary as the 200, and make Config.Validator return a
+// different ETag per representation. With compress inside, a 304 answered by
+// Config.Validator carries the Validator's strong tag while the encoded 200
+// carried it weakened: prefer compress outside when using a Validator.
 package cache

@@ -147,6 +147,9 @@ func (w *cacheWriter) Body(p []byte) (int, error) {
 		if err := w.spill(); err != nil {
 			return 0, err
 		}
+		if w.state == stDiscard {
+			return len(p), nil
+		}
 	}
 	return w.WriteDown(p)
 }
@@ -156,16 +159,25 @@ func (w *cacheWriter) Body(p []byte) (int, error) {
 func (w *cacheWriter) Flush() error {
 	switch w.state {
 	case stBuffer:
-		return w.spill()
+		if err := w.spill(); err != nil || w.state != stDiscard {
+			return err
+		}
+		return errAnswered
 	case stDiscard:
 		return errAnswered
 	}
 	return nil
 }
 
-// spill gives up on the ETag: sends the status and what is buffered, and
+// spill gives up on the ETag: it evaluates the preconditions against the
+// handler's own validators (Last-Modified, or "*"), then either answers
+// 304/412 (state stDiscard) or sends the status and what is buffered, and
 // forwards the rest of the body as it comes.
 func (w *cacheWriter) spill() error {
+	if !w.check(w.Writer.Header()) {
+		w.buf = w.buf[:0]
+		return nil
+	}
 	w.state = stPass
 	w.SendHeader()
 	if len(w.buf) == 0 {

@@ -194,7 +194,9 @@ func TestFlushedResponseStreamsWithoutETag(t *testing.T) {
 			t.Errorf("after Flush the client has %q (%d flushes)", sp.buf.String(), sp.flushes)
 		}
 		_, _ = io.WriteString(w, "data: 2\n\n")
-	})).ServeHTTP(sp, request("GET", hdr("If-None-Match", "*")))
+	})).ServeHTTP(sp, request("GET", hdr("If-None-Match", `"x"`)))
+	// (If-None-Match: * would rightly be answered 304 at the Flush, RFC 9110
+	// §13.1.2: see TestPreconditionsHoldForResponsesTooLargeOrStreamedForAnETag.)
 	if sp.code != 200 || sp.h.Get("Etag") != "" || sp.buf.String() != "data: 1\n\ndata: 2\n\n" {
 		t.Errorf("got %d ETag %q body %q", sp.code, sp.h.Get("Etag"), sp.buf.String())
 	}
@@ -661,4 +663,77 @@ func TestValidatorRunsForWritesOnlyWithPreconditions(t *testing.T) {
 	if calls != 2 {
 		t.Errorf("Validator ran %d times, want 2 (conditional DELETE, GET)", calls)
 	}
+}
+
+// TestPreconditionsHoldForResponsesTooLargeOrStreamedForAnETag: a body over
+// MaxBodySize or a flushed one gets no generated ETag, but its own
+// Last-Modified (and If-None-Match: *) still decide. An origin MUST evaluate
+// the preconditions it can (RFC 9110 §13.2.1, §13.2.2); it used to send the
+// full 200 once the buffer spilled.
+func TestPreconditionsHoldForResponsesTooLargeOrStreamedForAnETag(t *testing.T) {
+	m, _ := cache.New(cache.Config{MaxBodySize: 10})
+	const older = "Sun, 06 Nov 1994 08:49:37 GMT"
+	large := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Last-Modified", atLM)
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = io.WriteString(w, "0123456789abcdef")
+	}
+	var flushErr error
+	streamed := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Last-Modified", atLM)
+		_, _ = io.WriteString(w, "data: 1\n\n")
+		flushErr = http.NewResponseController(w).Flush()
+	}
+	for _, c := range []struct {
+		desc string
+		h    http.HandlerFunc
+		req  []string
+		want int
+	}{
+		{"large, If-Modified-Since at Last-Modified", large, []string{"If-Modified-Since", atLM}, 304},
+		{"large, If-Modified-Since before Last-Modified", large, []string{"If-Modified-Since", older}, 200},
+		{"large, If-Unmodified-Since before Last-Modified", large, []string{"If-Unmodified-Since", older}, 412},
+		{"large, If-None-Match *", large, []string{"If-None-Match", "*"}, 304},
+		{"large, If-None-Match with a tag: no ETag, no match", large, []string{"If-None-Match", `"x"`}, 200},
+		{"streamed, If-Modified-Since at Last-Modified", streamed, []string{"If-Modified-Since", atLM}, 304},
+		{"streamed, no precondition", streamed, nil, 200},
+	} {
+		flushErr = nil
+		sp := newSpy()
+		m.Handler(c.h).ServeHTTP(sp, request("GET", hdr(c.req...)))
+		if sp.code != c.want {
+			t.Errorf("%s: got %d, want %d", c.desc, sp.code, c.want)
+			continue
+		}
+		if c.want == 304 && (sp.buf.Len() != 0 || sp.h.Get("Content-Type") != "" || sp.h.Get("Etag") != "") {
+			t.Errorf("%s: 304 with body %q and fields %v", c.desc, sp.buf.String(), sp.h)
+		}
+		if strings.HasPrefix(c.desc, "streamed") && (c.want == 304) != (flushErr != nil) {
+			t.Errorf("%s: Flush error %v, want one exactly when the stream was answered by a 304", c.desc, flushErr)
+		}
+	}
+}
+
+// TestRequestNoCacheStillRevalidates: a request's "Cache-Control: no-cache"
+// tells caches not to answer from storage (RFC 9111 §5.2.1.4); the origin
+// still evaluates If-None-Match and answers 304 (RFC 9110 §13.2.1).
+// jshttp/fresh and go-http-utils/fresh answer 200 instead.
+func TestRequestNoCacheStillRevalidates(t *testing.T) {
+	tag := sha(body)
+	for _, m := range []*cache.Middleware{
+		must(cache.New(cache.Config{})),
+		validatorMW(t, cache.Config{}, cache.Validators{ETag: tag}),
+	} {
+		rec := serve(m.Handler(writeBody(body)), "GET", "If-None-Match", tag, "Cache-Control", "no-cache", "Pragma", "no-cache")
+		if rec.Code != http.StatusNotModified || rec.Body.Len() != 0 {
+			t.Errorf("got %d with %d body bytes, want 304", rec.Code, rec.Body.Len())
+		}
+	}
+}
+
+func must(m *cache.Middleware, err error) *cache.Middleware {
+	if err != nil {
+		panic(err)
+	}
+	return m
 }

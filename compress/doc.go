@@ -39,9 +39,11 @@
 // carry it too.
 //
 // HEAD requests get the headers a GET would get (Content-Encoding, Vary,
-// ETag), decided from the body the handler writes or from Content-Length;
-// nothing is encoded. A HEAD handler that sets neither gets the decision of
-// a large body.
+// ETag), decided from the body the handler writes or from Content-Length. A
+// body the handler writes to a HEAD is encoded as for the GET (net/http then
+// drops it), so that an outer cache computes the GET's ETag; a HEAD handler
+// that writes none gets nothing encoded. A HEAD handler that sets neither a
+// body nor Content-Length gets the decision of a large body.
 //
 // # Streaming
 //

@@ -74,10 +74,14 @@ func (m *Middleware) serve(next http.Handler, w http.ResponseWriter, r *http.Req
 	}
 	resp := m.responses.Get().(*response)
 	resp.reset(w, r, cd, rb)
-	defer m.put(resp)
+	// No defer: if next panics (http.ErrAbortHandler mid-body, or a bug), the
+	// response, its encoder and the request decoders are left half-used and
+	// possibly still referenced by goroutines of the handler, so none of them
+	// goes back to a pool; the garbage collector takes them.
 	next.ServeHTTP(&resp.Writer, r)
 	// An error here means the client is gone: there is nobody to tell.
 	_ = resp.finish()
+	m.put(resp)
 }
 
 func (m *Middleware) put(resp *response) {

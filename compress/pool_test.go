@@ -12,10 +12,14 @@ import (
 	"github.com/klauspost/compress/gzip"
 )
 
+// TestPanickingHandlerDoesNotPoisonThePool: a handler that panics mid-body
+// (http.ErrAbortHandler) leaves its encoder half-written and its response
+// mid-state; neither may go back to a pool, and later responses are intact.
 func TestPanickingHandlerDoesNotPoisonThePool(t *testing.T) {
 	m := newMW(t, compress.Config{})
 	body := jsonBody(8192)
 	for _, enc := range []string{"zstd", "br", "gzip", "deflate"} {
+		var resp, e any
 		func() {
 			defer func() {
 				if recover() != http.ErrAbortHandler {
@@ -25,9 +29,18 @@ func TestPanickingHandlerDoesNotPoisonThePool(t *testing.T) {
 			do(t, m, func(w http.ResponseWriter, _ *http.Request) {
 				w.Header().Set("Content-Type", "application/json")
 				_, _ = w.Write(body[:5000])
+				resp, e = compress.Internals(w)
 				panic(http.ErrAbortHandler)
 			}, get(enc))
 		}()
+		if e == nil {
+			t.Fatalf("%s: no encoder in use when the handler panicked", enc)
+		}
+		for _, x := range compress.Drain(m, enc) {
+			if x == resp || x == e {
+				t.Fatalf("%s: the panicked response's %T went back to its pool", enc, x)
+			}
+		}
 		for range 3 {
 			rec := do(t, m, write(map[string]string{"Content-Type": "application/json"}, 0, body, 0), get(enc))
 			if got := decode(t, enc, rec.Body.Bytes()); !bytes.Equal(got, body) {
@@ -36,7 +49,6 @@ func TestPanickingHandlerDoesNotPoisonThePool(t *testing.T) {
 		}
 	}
 }
-
 func TestConcurrentResponsesStaySeparate(t *testing.T) {
 	m := newMW(t, compress.Config{})
 	var wg sync.WaitGroup

@@ -19,7 +19,6 @@ const (
 	stateUndecided              // status held, body buffered up to minSize
 	statePlain                  // passing through unchanged
 	stateEncode                 // compressing (enc is created on first use)
-	stateDiscard                // HEAD response that would be compressed: body dropped
 	stateReplaced               // request body failed: the handler's answer is replaced
 )
 
@@ -171,10 +170,10 @@ func (r *response) start() {
 	delete(h, "Accept-Ranges") // ranges of the encoded body would not match
 	weakenETag(h)
 	addVary(h) // in case the handler replaced Vary
+	// A HEAD body, if the handler writes one, is encoded too (net/http drops
+	// it): an outer layer that hashes or measures the body (cache's ETag, a
+	// Content-Length) must see what it sees for the GET (RFC 9110 §9.3.2).
 	r.state = stateEncode
-	if r.head {
-		r.state = stateDiscard
-	}
 	r.SendHeader()
 }
 
@@ -228,7 +227,7 @@ func (r *response) Body(p []byte) (int, error) {
 		n, err := r.Body(p[room:])
 		return room + n, err
 	}
-	return len(p), nil // stateDiscard, stateReplaced
+	return len(p), nil // stateReplaced
 }
 
 // Flush runs when the handler flushes: an undecided response is decided
@@ -282,6 +281,12 @@ func (r *response) finish() error {
 		}
 	case stateEncode:
 		if r.enc == nil {
+			if r.head {
+				// A HEAD handler that wrote no body (http.ServeContent):
+				// write none, rather than an empty stream whose hash or
+				// length would not be the GET's.
+				return nil
+			}
 			r.initEncoder() // an empty body still needs a valid stream
 		}
 		err := r.enc.Close()
@@ -295,8 +300,8 @@ func (r *response) finish() error {
 	return nil
 }
 
-// release returns the encoder and drops references; it runs even when the
-// handler panicked.
+// release returns the encoder and drops references once the response is
+// complete (never after a panic).
 func (r *response) release() {
 	if r.enc != nil {
 		r.m.encoders.put(r.cd, r.enc)

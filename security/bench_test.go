@@ -28,6 +28,7 @@ func BenchmarkMiddleware(b *testing.B) {
 		{"cfg=default/req=http", security.Config{}, false},
 		{"cfg=nonce/req=https", security.Config{CSP: nonced}, true},
 		{"cfg=nonce+reportonly/req=https", security.Config{CSP: nonced, CSPReportOnly: nonced}, true},
+		{"cfg=proxies/req=forwarded", security.Config{TrustedProxies: []string{"10.0.0.0/8"}}, false},
 	}
 	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	for _, tc := range cases {
@@ -42,6 +43,11 @@ func BenchmarkMiddleware(b *testing.B) {
 				r.TLS = nil
 			} else {
 				r = httptest.NewRequest(http.MethodGet, "https://example.com/", nil)
+			}
+			if tc.cfg.TrustedProxies != nil { // two trusted hops, then the client
+				r.RemoteAddr = "10.1.2.3:4711"
+				r.Header.Set("Forwarded", `for=198.51.100.7;proto=https, for="10.0.0.2:80";proto=http`)
+				r.Header.Set("X-Forwarded-Proto", "https")
 			}
 			w := &reuseWriter{h: make(http.Header, 16)}
 			b.ReportAllocs()

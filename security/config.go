@@ -23,9 +23,18 @@ type Config struct {
 
 	// TrustedProxies lists the addresses or prefixes ("10.0.0.0/8",
 	// "192.0.2.7", "fd00::/8") of reverse proxies that terminate TLS. A request
-	// whose peer address is in one of them counts as HTTPS when the last
-	// element of Forwarded has proto=https or, without Forwarded, the last
-	// element of X-Forwarded-Proto is https. Other peers cannot claim HTTPS.
+	// whose peer address is in one of them counts as HTTPS when the proxy
+	// says so in Forwarded (RFC 7239), X-Forwarded-Proto, or both, and
+	// neither of the two present says otherwise: a proxy that manages only
+	// one of them passes the other through from the client, so a client's
+	// https there cannot override the proxy's http. In Forwarded, the proto
+	// of the element written by the trusted proxy nearest the client counts:
+	// starting from the last element, the walk moves left while an element's
+	// for= names a trusted proxy (so a chain such as CDN → load balancer
+	// works when both are listed). In X-Forwarded-Proto, which records no
+	// hops, the last element counts: inner proxies must keep the edge
+	// proxy's value rather than append their own. Other peers cannot claim
+	// HTTPS.
 	TrustedProxies []string
 
 	// RedirectHosts turns on the HTTP→HTTPS redirect: a request that is not
@@ -38,7 +47,8 @@ type Config struct {
 	// plain HTTP and the redirect loops.
 	RedirectHosts []string
 	// RedirectPort is the HTTPS port the redirect targets. 0 keeps the port
-	// of the request's Host; 443 writes no port.
+	// of the request's Host, except that http's default port 80 becomes
+	// https's default (no port); 443 writes no port.
 	RedirectPort int
 
 	// CSP is the Content-Security-Policy. The zero Policy means DefaultPolicy().
@@ -409,23 +419,30 @@ func cleanList(s string) bool {
 	return true
 }
 
-// compilePolicy renders p, splitting it at every RequestNonce.
+// compilePolicy renders p, splitting it at every RequestNonce source, which
+// becomes 'nonce-<value>'. Only whole sources of the directives that may carry
+// a nonce are split, never the same text inside another value (a report-uri).
 func compilePolicy(p Policy) template {
-	s := p.String()
-	parts := strings.Split(s, RequestNonce)
-	if len(parts) == 1 {
-		return template{parts: parts}
-	}
-	// 'nonce' → 'nonce-<value>': keep the quotes in the static parts.
-	for i := range parts {
-		if i < len(parts)-1 {
-			parts[i] += "'nonce-"
-		}
+	var parts []string
+	var b strings.Builder
+	for i, d := range p.dirs {
 		if i > 0 {
-			parts[i] = "'" + parts[i]
+			b.WriteString("; ")
+		}
+		b.WriteString(d.Name)
+		for _, v := range d.Values {
+			b.WriteByte(' ')
+			if v == RequestNonce && nonceDirectives[d.Name] {
+				b.WriteString("'nonce-")
+				parts = append(parts, b.String())
+				b.Reset()
+				b.WriteByte('\'')
+				continue
+			}
+			b.WriteString(v)
 		}
 	}
-	return template{parts: parts}
+	return template{parts: append(parts, b.String())}
 }
 
 func validEndpointURL(s string) bool {

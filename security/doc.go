@@ -18,8 +18,9 @@
 // and HTTPS responses also get Strict-Transport-Security: max-age=31536000;
 // includeSubDomains. HSTS is never sent over plain HTTP (RFC 6797 §7.2); a
 // request counts as HTTPS when r.TLS is set, or when its peer is one of
-// Config.TrustedProxies and that proxy's Forwarded proto (RFC 7239) or
-// X-Forwarded-Proto says https. X-Powered-By set by inner handlers is removed.
+// Config.TrustedProxies and that proxy's Forwarded proto (RFC 7239) and/or
+// X-Forwarded-Proto say https (see TrustedProxies for multi-hop chains).
+// X-Powered-By set by inner handlers is removed, also before 1xx responses.
 // Cross-Origin-Embedder-Policy is opt-in. This set scores A+ (125) in the
 // Mozilla HTTP Observatory 1.4.8 over HTTPS with the redirect below, and C+
 // (60, the ceiling without TLS) over plain HTTP.

@@ -32,6 +32,13 @@ func FuzzParseForwardedProto(f *testing.F) {
 		if !strings.Contains(a+b, last) {
 			t.Fatalf("last element %q not in the input %q", last, values)
 		}
+		// Whatever a client wrote (a), the element a trusted proxy appended
+		// for an untrusted client decides (RFC 7239 §5.2).
+		if len(a) < 4<<10 {
+			if got := security.ForwardedProto([]string{a, "for=192.0.2.1;proto=http"}, "10.0.0.0/8"); got != "http" {
+				t.Fatalf("client-written %q overrode the proxy's element: proto %q", a, got)
+			}
+		}
 		if strings.ContainsAny(a+b, `"\`) || len(a)+len(b)+1 > 8<<10 {
 			return // quoted strings may span the joining comma
 		}

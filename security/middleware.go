@@ -90,16 +90,23 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 	})
 }
 
-// respWriter is the pooled per-request writer; its Header hook removes
-// X-Powered-By when the handler commits the response.
+// respWriter is the pooled per-request writer. Its hooks remove
+// X-Powered-By from every header block sent: the final status (whether
+// committed by WriteHeader, Write, ReadFrom or Flush) and 1xx responses such
+// as 103 Early Hints, which net/http sends with the whole header map
+// (RFC 8297).
 type respWriter struct {
 	w writer.Writer
 }
+
+var _ writer.InformationalInterceptor = (*respWriter)(nil)
 
 func (rw *respWriter) Header(int) bool {
 	delete(rw.w.Header(), hdrPoweredBy)
 	return true
 }
+
+func (rw *respWriter) Informational(int) { delete(rw.w.Header(), hdrPoweredBy) }
 
 // state is the one allocation per request: the backing array of the header
 // values and, with a nonce, the request context that carries it.

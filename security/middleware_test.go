@@ -1,14 +1,23 @@
 package security_test
 
 import (
+	"bufio"
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
+	"fmt"
+	"io"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
+	"net/textproto"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -111,8 +120,29 @@ func TestHSTSOnlyOnHTTPS(t *testing.T) {
 		{desc: "X-Forwarded-Proto over two lines", remote: "10.1.2.3:1234", header: map[string][]string{"X-Forwarded-Proto": {"http", "https"}}, want: true},
 		{desc: "trusted proxy Forwarded proto=https", remote: "10.1.2.3:1234", header: map[string][]string{"Forwarded": {`for=192.0.2.60;proto=https;by=203.0.113.43`}}, want: true},
 		{desc: "Forwarded quoted proto", remote: "10.1.2.3:1234", header: map[string][]string{"Forwarded": {`for="[2001:db8::2]:80";proto="https"`}}, want: true},
-		{desc: "Forwarded last element counts", remote: "10.1.2.3:1234", header: map[string][]string{"Forwarded": {`proto=https, for=10.0.0.9;proto=http`}}},
+		{desc: "Forwarded: the element the trusted peer appended counts", remote: "10.1.2.3:1234", header: map[string][]string{"Forwarded": {`proto=https, for=192.0.2.9;proto=http`}}},
+		// RFC 7239 §5.2: each proxy appends an element whose for= names its
+		// client. When that client is itself a trusted proxy, the element to
+		// its left was written by that proxy, so the walk continues; it stops
+		// at the first element whose for= is not trusted (the real client).
+		{desc: "Forwarded: two trusted hops, the edge proxy's https counts", remote: "10.1.2.3:1234",
+			header: map[string][]string{"Forwarded": {`for=198.51.100.7;proto=https, for=10.0.0.2;proto=http`}}, want: true},
+		{desc: "Forwarded: two trusted hops over two lines", remote: "10.1.2.3:1234",
+			header: map[string][]string{"Forwarded": {`for=198.51.100.7;proto=https`, `for="10.0.0.2:4711";proto=http`}}, want: true},
+		{desc: "Forwarded: client-written elements left of an untrusted for= are ignored", remote: "10.1.2.3:1234",
+			header: map[string][]string{"Forwarded": {`for=10.0.0.9;proto=https, for=198.51.100.7;proto=http, for=10.0.0.2;proto=http`}}},
+		{desc: "Forwarded: obfuscated for= stops the walk", remote: "10.1.2.3:1234",
+			header: map[string][]string{"Forwarded": {`proto=https, for=_hidden;proto=http`}}},
+		{desc: "Forwarded: trusted IPv6 hop with port", remote: "10.1.2.3:1234",
+			header: map[string][]string{"Forwarded": {`for=198.51.100.7;proto=https, for="[2001:db8::1]:80";proto=http`}}, want: true},
 		{desc: "Forwarded wins over X-Forwarded-Proto", remote: "10.1.2.3:1234", header: map[string][]string{"Forwarded": {"proto=http"}, "X-Forwarded-Proto": {"https"}}},
+		// A proxy that manages only X-Forwarded-Proto (nginx, AWS ALB, Traefik
+		// by default) passes a client's Forwarded through untouched: a client
+		// claim of https in it must not override the proxy's http.
+		{desc: "client-sent Forwarded https does not override the proxy's X-Forwarded-Proto http", remote: "10.1.2.3:1234",
+			header: map[string][]string{"Forwarded": {"for=10.0.0.5;proto=https"}, "X-Forwarded-Proto": {"http"}}},
+		{desc: "Forwarded and X-Forwarded-Proto agree on https", remote: "10.1.2.3:1234",
+			header: map[string][]string{"Forwarded": {"for=192.0.2.1;proto=https"}, "X-Forwarded-Proto": {"https"}}, want: true},
 		{desc: "malformed Forwarded", remote: "10.1.2.3:1234", header: map[string][]string{"Forwarded": {`proto=https;for`}}},
 		{desc: "repeated proto parameter", remote: "10.1.2.3:1234", header: map[string][]string{"Forwarded": {`proto=https;proto=https`}}},
 		{desc: "oversized X-Forwarded-Proto ignored", remote: "10.1.2.3:1234", header: map[string][]string{"X-Forwarded-Proto": {strings.Repeat(",", 9000) + "https"}}},
@@ -185,12 +215,30 @@ func TestRedirectToHTTPS(t *testing.T) {
 			wantCode: 301, wantLocation: "https://example.com/"},
 		{desc: "port kept by default", method: "GET", host: "example.com:8080", target: "/",
 			wantCode: 301, wantLocation: "https://example.com:8080/"},
+		// Some clients write the default port; https on port 80 would fail.
+		{desc: "explicit default port 80 becomes the https default", method: "GET", host: "example.com:80", target: "/",
+			wantCode: 301, wantLocation: "https://example.com/"},
+		{desc: "userinfo in Host is not a host", method: "GET", host: "example.com@evil.example", target: "/",
+			wantCode: 421},
+		{desc: "userinfo disguised as a port", method: "GET", host: "example.com:80@evil.example", target: "/",
+			wantCode: 421},
+		{desc: "backslash path stays on the host", method: "GET", host: "example.com", target: `/\evil.example/`,
+			wantCode: 301, wantLocation: "https://example.com/%5Cevil.example/"},
+		{desc: "IPv6 host without port", cfg: security.Config{RedirectHosts: []string{"2001:db8::1"}}, method: "GET", host: "[2001:db8::1]", target: "/",
+			wantCode: 301, wantLocation: "https://[2001:db8::1]/"},
+		{desc: "IPv6 neighbour not allowed", cfg: security.Config{RedirectHosts: []string{"2001:db8::1"}}, method: "GET", host: "[2001:db8::2]", target: "/",
+			wantCode: 421},
+		{desc: "two trailing dots", method: "GET", host: "example.com..", target: "/", wantCode: 421},
+		{desc: "very long host", method: "GET", host: strings.Repeat("a.", 4000) + "example.com", target: "/", wantCode: 421},
+		{desc: "untrusted peer cannot skip the redirect with X-Forwarded-Proto", method: "GET", host: "example.com", target: "/",
+			remote: "192.0.2.1:1234", header: map[string][]string{"X-Forwarded-Proto": {"https"}, "Forwarded": {"proto=https"}},
+			wantCode: 301, wantLocation: "https://example.com/"},
 		{desc: "RedirectPort 443 drops the port", cfg: security.Config{RedirectPort: 443}, method: "GET", host: "example.com:8080", target: "/",
 			wantCode: 301, wantLocation: "https://example.com/"},
 		{desc: "RedirectPort replaces the port", cfg: security.Config{RedirectPort: 8443}, method: "GET", host: "example.com:8080", target: "/p",
 			wantCode: 301, wantLocation: "https://example.com:8443/p"},
-		{desc: "IPv6 host", cfg: security.Config{RedirectHosts: []string{"2001:db8::1"}}, method: "GET", host: "[2001:db8::1]:80", target: "/",
-			wantCode: 301, wantLocation: "https://[2001:db8::1]:80/"},
+		{desc: "IPv6 host", cfg: security.Config{RedirectHosts: []string{"2001:db8::1"}}, method: "GET", host: "[2001:db8::1]:8080", target: "/",
+			wantCode: 301, wantLocation: "https://[2001:db8::1]:8080/"},
 		{desc: "path starting with // stays on the host", method: "GET", host: "example.com", target: "//evil.example/x",
 			wantCode: 301, wantLocation: "https://example.com//evil.example/x"},
 		{desc: "forged host is not redirected", method: "GET", host: "evil.example", target: "/",
@@ -232,12 +280,14 @@ func TestRedirectToHTTPS(t *testing.T) {
 			if tc.wantCode == 421 && rec.Header().Get("Content-Type") != "application/problem+json" {
 				t.Errorf("421 Content-Type = %q, want application/problem+json", rec.Header().Get("Content-Type"))
 			}
-			if tc.wantCode == 301 || tc.wantCode == 308 {
+			if tc.wantCode == 301 || tc.wantCode == 308 || tc.wantCode == 421 {
 				if rec.Header().Get("Strict-Transport-Security") != "" {
-					t.Error("redirect over plain HTTP carries HSTS")
+					t.Error("answer over plain HTTP carries HSTS")
 				}
-				if rec.Header().Get("Content-Security-Policy") != defaultCSP {
-					t.Error("redirect lacks the security headers")
+				// The middleware's own answers carry the headers too
+				// (nosniff on a problem+json body).
+				if rec.Header().Get("Content-Security-Policy") != defaultCSP || rec.Header().Get("X-Content-Type-Options") != "nosniff" {
+					t.Errorf("%d answer lacks the security headers: %q", tc.wantCode, rec.Header())
 				}
 			}
 		})
@@ -329,17 +379,28 @@ func TestRemovesXPoweredBy(t *testing.T) {
 		{"set and never write", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("X-Powered-By", "Express")
 		}},
+		{"set then ReadFrom", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Powered-By", "Express")
+			_, _ = w.(io.ReaderFrom).ReadFrom(strings.NewReader("x"))
+		}},
+		{"set again after 103 Early Hints", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Powered-By", "Express")
+			w.Header().Set("Link", "</style.css>; rel=preload; as=style")
+			w.WriteHeader(http.StatusEarlyHints)
+			w.Header().Set("X-Powered-By", "Express")
+			w.WriteHeader(http.StatusOK)
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.desc, func(t *testing.T) {
-			// A real server, so that headers are snapshotted when sent.
-			srv := httptest.NewServer(security.Handler(tc.handler))
-			defer srv.Close()
-			resp, err := srv.Client().Get(srv.URL)
-			if err != nil {
-				t.Fatal(err)
+			resp, hints := getWithHints(t, security.Handler(tc.handler))
+			// net/http sends the whole header map with a 1xx (RFC 8297), so
+			// X-Powered-By must be gone before an Early Hints response too.
+			for _, h := range hints {
+				if v := h.Get("X-Powered-By"); v != "" {
+					t.Errorf("1xx response carries X-Powered-By %q", v)
+				}
 			}
-			_ = resp.Body.Close()
 			if v := resp.Header.Get("X-Powered-By"); v != "" {
 				t.Errorf("X-Powered-By = %q, want removed", v)
 			}
@@ -560,6 +621,14 @@ func TestNewRejects(t *testing.T) {
 		{"comma in a value", security.Config{CSP: dp.Set(security.ImgSrc, "https://a.example,https://b.example")}, `value contains`},
 		{"newline in a value", security.Config{CSP: dp.Set(security.ImgSrc, "https://a.example\r\nSet-Cookie:x")}, `value contains`},
 		{"space in a value", security.Config{CSP: dp.Set(security.ImgSrc, "'self' https:")}, `value contains`},
+		{"tab in a value", security.Config{CSP: dp.Set(security.ImgSrc, "https:\t'self'")}, `img-src: value contains`},
+		{"DEL in a value", security.Config{CSP: dp.Set(security.ImgSrc, "https://a.example\x7f")}, `img-src: value contains`},
+		{"non-ASCII in a value", security.Config{CSP: dp.Set(security.ImgSrc, "https://bücher.example")}, `img-src: value contains`},
+		{"semicolon in a directive name", security.Config{CSP: dp.Set("img-src;script-src", "*")}, `CSP: unknown directive (value "img-src;script-src")`},
+		{"control character in a report-only value", security.Config{CSPReportOnly: security.Policy{}.Set(security.ScriptSrc, "'self'\n")}, `CSPReportOnly: script-src: value contains`},
+		{"unquoted unsafe-inline", security.Config{CSP: dp.Set(security.StyleSrc, "unsafe-inline")}, `keyword must be quoted: write 'unsafe-inline'`},
+		{"static nonce in base-uri", security.Config{CSP: dp.Set(security.BaseURI, "'nonce-MDEyMzQ1Njc4OWFiY2RlZg=='")}, `nonces only apply to`},
+		{"hash with bad padding", security.Config{CSP: dp.Set(security.ScriptSrc, "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU==='")}, `malformed hash`},
 		{"'none' with other sources", security.Config{CSP: dp.Set(security.ObjectSrc, security.None, security.Self)}, `'none' must be the only source`},
 		{"empty source list", security.Config{CSP: dp.Set(security.ImgSrc)}, `img-src: needs at least one source`},
 		{"strict-dynamic without nonce or hash", security.Config{CSP: dp.Set(security.ScriptSrc, security.Self, security.StrictDynamic)}, `'strict-dynamic' needs a nonce or hash`},
@@ -607,9 +676,17 @@ func TestNewRejects(t *testing.T) {
 			if !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "security: ") {
 				t.Errorf("error %q, want it to contain %q", err, tc.want)
 			}
+			// CONVENTIONS: every message names the Config field and the value.
+			for line := range strings.SplitSeq(err.Error(), "\n") {
+				if !errorShape.MatchString(line) {
+					t.Errorf("error line %q does not name the field and value (%s)", line, errorShape)
+				}
+			}
 		})
 	}
 }
+
+var errorShape = regexp.MustCompile(`^security: (HSTS\.)?[A-Z][A-Za-z]*: .*\(value ".*"\)$`)
 
 func TestNewReportsEveryProblem(t *testing.T) {
 	_, err := security.New(security.Config{
@@ -696,4 +773,165 @@ func TestPolicyBuilderNeverChangesReceiver(t *testing.T) {
 	if got, _ := p.Get(security.DefaultSrc); got[0] != security.Self {
 		t.Error("Get returned the internal slice")
 	}
+}
+
+func TestRedirectAbsoluteFormUsesTheTargetHost(t *testing.T) {
+	// RFC 9112 §3.2.2: with an absolute-form target the server uses the
+	// target's authority, not Host; net/http puts it in r.Host. The redirect
+	// must check and use that same host.
+	m := mustNew(t, security.Config{RedirectHosts: []string{"example.com"}})
+	srv := httptest.NewServer(m.Handler(http.HandlerFunc(ok)))
+	defer srv.Close()
+	tests := []struct {
+		desc, request string
+		wantStatus    string
+		wantLocation  string
+	}{
+		{"forged target host", "GET http://evil.example/x HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n", "421", ""},
+		{"allowed target host, forged Host", "GET http://example.com/x?y HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n", "301", "https://example.com/x?y"},
+		{"double-slash path", "GET //evil.example/ HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n", "301", "https://example.com//evil.example/"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			if _, err := io.WriteString(conn, tc.request); err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = resp.Body.Close()
+			if got := strconv.Itoa(resp.StatusCode); got != tc.wantStatus {
+				t.Fatalf("status %s, want %s", got, tc.wantStatus)
+			}
+			if got := resp.Header.Get("Location"); got != tc.wantLocation {
+				t.Errorf("Location %q, want %q", got, tc.wantLocation)
+			}
+		})
+	}
+}
+
+func TestRequestNonceOnlySubstitutedAsASource(t *testing.T) {
+	// The text 'nonce' inside another value (a report-uri may contain
+	// quotes, RFC 3986 sub-delims) is not the RequestNonce source.
+	var nonce string
+	m := mustNew(t, security.Config{CSP: security.DefaultPolicy().Set(security.ReportURI, "https://r.example/'nonce'")})
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { nonce = security.Nonce(r.Context()) }))
+	rec := serve(h, httpsReq("GET", "https://example.com/"))
+	if got, want := rec.Header().Get("Content-Security-Policy"), defaultCSP+"; report-uri https://r.example/'nonce'"; got != want {
+		t.Errorf("CSP %q, want %q", got, want)
+	}
+	if nonce != "" {
+		t.Errorf("Nonce = %q for a policy without RequestNonce", nonce)
+	}
+}
+
+func TestConcurrentRequestsShareNoHeaderValuesOrNonces(t *testing.T) {
+	// Run with -race: handlers that append to and overwrite the headers the
+	// middleware set must not touch other requests' headers (rs/cors#198,
+	// jub0bs/cors#14), and every response has its own nonce, the one its
+	// handler saw (CSP3 §"Nonce Reuse").
+	m := mustNew(t, security.Config{CSP: noncePolicy, TrustedProxies: []string{"10.0.0.0/8"}})
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hdr := w.Header()
+		for k, v := range hdr {
+			v[0] += "-edited"
+			hdr[k] = append(v, "appended")
+		}
+		fmt.Fprint(w, security.Nonce(r.Context()))
+	}))
+	const workers, perWorker = 8, 50
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for range perWorker {
+				rec := serve(h, httpsReq("GET", "https://example.com/"))
+				nonce := rec.Body.String()
+				mu.Lock()
+				dup := seen[nonce]
+				seen[nonce] = true
+				mu.Unlock()
+				if dup || len(nonce) != 22 {
+					t.Errorf("nonce %q repeated or not 128 bits in base64url", nonce)
+					return
+				}
+				for k, v := range rec.Header() {
+					if len(v) != 2 || v[1] != "appended" || strings.Count(v[0], "-edited") != 1 {
+						t.Errorf("%s = %q: another request's edit leaked in", k, v)
+						return
+					}
+				}
+				if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "'nonce-"+nonce+"'") {
+					t.Errorf("CSP %q does not carry the handler's nonce %q", csp, nonce)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func TestEarlyHintsCarryTheSecurityHeaders(t *testing.T) {
+	// A 103 is sent with the header map as it is (RFC 8297); the headers are
+	// set before next runs, so the hints already carry them, and the final
+	// response still does.
+	resp, hints := getWithHints(t, security.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Link", "</app.js>; rel=preload; as=script")
+		w.WriteHeader(http.StatusEarlyHints)
+		_, _ = w.Write([]byte("ok"))
+	})))
+	if len(hints) != 1 || hints[0].Get("Link") == "" || hints[0].Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("103 headers %q", hints)
+	}
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Security-Policy") != defaultCSP {
+		t.Errorf("final response %d, CSP %q", resp.StatusCode, resp.Header.Get("Content-Security-Policy"))
+	}
+}
+
+func TestHeadersReplaceValuesSetEarlier(t *testing.T) {
+	// helmet#132: a header set twice (by a proxy layer or an outer handler,
+	// then by the middleware) becomes "DENY, SAMEORIGIN", which browsers
+	// reject. The middleware replaces, never appends.
+	h := security.Handler(http.HandlerFunc(ok))
+	rec := httptest.NewRecorder()
+	rec.Header().Set("X-Frame-Options", "DENY")
+	rec.Header().Set("Content-Security-Policy", "default-src *")
+	rec.Header().Set("Strict-Transport-Security", "max-age=1")
+	h.ServeHTTP(rec, httpsReq("GET", "https://example.com/"))
+	got := flat(t, rec.Header())
+	delete(got, "Content-Type")
+	if !maps.Equal(got, defaultHeaders) {
+		t.Errorf("headers:\n got %q\nwant %q", got, defaultHeaders)
+	}
+}
+
+// getWithHints serves h on a real server (so that headers are snapshotted
+// when sent) and returns the response to a GET and the headers of the 1xx
+// responses before it.
+func getWithHints(t *testing.T, h http.Handler) (*http.Response, []textproto.MIMEHeader) {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	var hints []textproto.MIMEHeader
+	trace := &httptrace.ClientTrace{Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
+		hints = append(hints, h)
+		return nil
+	}}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(t.Context(), trace), "GET", srv.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	return resp, hints
 }

@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,7 +60,11 @@ func TestObservatoryGrade(t *testing.T) {
 	}
 	scanJS := filepath.Join(dir, "node_modules", "@mdn", "mdn-http-observatory", "src", "scan.js")
 	if _, err := os.Stat(scanJS); err != nil {
-		t.Fatalf("HTTPMW_OBSERVATORY_DIR is set but the scanner is missing: %v", err)
+		t.Fatalf("HTTPMW_OBSERVATORY_DIR=%s is set but the scanner is missing (%v); source .ci/observatory.sh again, or unset the variable to skip this test", dir, err)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatalf("HTTPMW_OBSERVATORY_DIR is set but node is not in PATH (%v); install Node.js 20 or later, or unset the variable to skip this test", err)
 	}
 	caPEM, serverCert := testCA(t)
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
@@ -119,15 +124,17 @@ func TestObservatoryGrade(t *testing.T) {
 
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, "node", scanJS, srv.Listener.Addr().String())
+			cmd := exec.CommandContext(ctx, node, scanJS, srv.Listener.Addr().String())
 			cmd.Env = append(os.Environ(), "NODE_EXTRA_CA_CERTS="+caFile)
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
 			out, err := cmd.Output()
 			var res observatoryResult
 			if jerr := json.Unmarshal(out, &res); jerr != nil {
-				t.Fatalf("scanner: %v; output %q; json: %v", err, out, jerr)
+				t.Fatalf("scanner %s: %v (not JSON: %v)\nstdout: %.2000s\nstderr: %.2000s", scanJS, err, jerr, out, stderr.String())
 			}
 			if res.Error != "" || err != nil {
-				t.Fatalf("scanner error %q (%v)", res.Error, err)
+				t.Fatalf("scanner error %q (%v)\nstderr: %.2000s", res.Error, err, stderr.String())
 			}
 			var failed []string
 			for name, r := range res.Tests {

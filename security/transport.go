@@ -45,7 +45,10 @@ func (c *compiled) compileTransport(cfg Config, ck *checker) {
 }
 
 // isSecure reports whether r arrived over HTTPS: directly (r.TLS), or through
-// a trusted proxy that says so.
+// a trusted proxy that says so. A proxy usually manages only one of Forwarded
+// and X-Forwarded-Proto and passes the other through from the client, so every
+// one of the two that is present must say https: a client's claim in the
+// header the proxy ignores cannot override what the proxy wrote in the other.
 func (c *compiled) isSecure(r *http.Request) bool {
 	if r.TLS != nil {
 		return true
@@ -53,10 +56,14 @@ func (c *compiled) isSecure(r *http.Request) bool {
 	if len(c.trusted) == 0 || !c.trustedPeer(r.RemoteAddr) {
 		return false
 	}
-	if fwd := r.Header["Forwarded"]; len(fwd) > 0 {
-		return strings.EqualFold(forwardedProto(fwd), "https")
+	fwd, xfp := r.Header["Forwarded"], r.Header["X-Forwarded-Proto"]
+	if len(fwd) == 0 && len(xfp) == 0 {
+		return false
 	}
-	return strings.EqualFold(lastElement(r.Header["X-Forwarded-Proto"]), "https")
+	if len(fwd) > 0 && !strings.EqualFold(forwardedProto(fwd, c.trustedAddr), "https") {
+		return false
+	}
+	return len(xfp) == 0 || strings.EqualFold(lastElement(xfp), "https")
 }
 
 func (c *compiled) trustedPeer(remoteAddr string) bool {
@@ -64,7 +71,11 @@ func (c *compiled) trustedPeer(remoteAddr string) bool {
 	if err != nil {
 		return false
 	}
-	a := ap.Addr().Unmap()
+	return c.trustedAddr(ap.Addr())
+}
+
+func (c *compiled) trustedAddr(a netip.Addr) bool {
+	a = a.Unmap()
 	for _, p := range c.trusted {
 		if p.Contains(a) {
 			return true
@@ -86,30 +97,93 @@ func lastElement(values []string) string {
 	return last
 }
 
-// forwardedProto returns the proto parameter of the last Forwarded element
-// (RFC 7239 §4), or "" when it is missing or the element is malformed.
-func forwardedProto(values []string) string {
-	params := lastElement(values)
-	proto := ""
-	for params != "" {
-		name, value, rest, ok := header.NextParam(params)
-		if !ok {
-			return ""
+// forwardedProto returns the proto parameter of the Forwarded element (RFC
+// 7239 §4) written by the trusted proxy nearest the client, or "" when it is
+// missing or that element is malformed. Every proxy appends one element whose
+// for= names its own client (§5.2). The last element was written by the peer;
+// while an element's for= is a trusted proxy, the element before it was
+// written by that proxy, so the walk moves left; it stops at the first element
+// (from the right) whose for= is not trusted: the one recording the real
+// client. Elements further left came from the client and are ignored. Values
+// over header.MaxLen count as absent.
+func forwardedProto(values []string, trusted func(netip.Addr) bool) string {
+	if header.TotalLen(values) > header.MaxLen {
+		return ""
+	}
+	// One pass from the left: the answer is the last element whose for= is
+	// not trusted or, when every for= is trusted, the first element.
+	proto, first := "", true
+	for e := range header.Elements(values) {
+		p, forTrusted := forwardedParams(e, trusted)
+		if first || !forTrusted {
+			proto = p
 		}
-		if strings.EqualFold(name, "proto") {
-			if proto != "" {
-				return "" // repeated parameter (RFC 7239 §4: MUST NOT)
-			}
-			proto = header.Unquote(value)
-		}
-		params = rest
+		first = false
 	}
 	return proto
 }
 
+// forwardedParams parses one Forwarded element: its proto (unquoted, "" when
+// absent or malformed) and whether its for= names a trusted proxy.
+func forwardedParams(elem string, trusted func(netip.Addr) bool) (proto string, forTrusted bool) {
+	var node string
+	seenFor := false
+	for elem != "" {
+		name, value, rest, ok := header.NextParam(elem)
+		if !ok {
+			return "", false
+		}
+		switch {
+		case strings.EqualFold(name, "proto"):
+			if proto != "" {
+				return "", false // repeated parameter (RFC 7239 §4: MUST NOT)
+			}
+			proto = header.Unquote(value)
+			if proto == "" {
+				return "", false
+			}
+		case strings.EqualFold(name, "for"):
+			if seenFor {
+				return "", false
+			}
+			seenFor, node = true, header.Unquote(value)
+		}
+		elem = rest
+	}
+	return proto, seenFor && trustedNode(node, trusted)
+}
+
+// trustedNode reports whether a Forwarded node (RFC 7239 §6: "192.0.2.43",
+// "192.0.2.43:47011", "[2001:db8::1]", "[2001:db8::1]:80"; not "unknown" or
+// an obfuscated "_name") is a trusted address.
+func trustedNode(node string, trusted func(netip.Addr) bool) bool {
+	host := node
+	if strings.HasPrefix(node, "[") {
+		end := strings.IndexByte(node, ']')
+		if end < 0 {
+			return false
+		}
+		host = node[1:end]
+		if rest := node[end+1:]; rest != "" && rest[0] != ':' {
+			return false
+		}
+	} else if i := strings.IndexByte(node, ':'); i >= 0 {
+		host = node[:i]
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil || a.Zone() != "" {
+		return false
+	}
+	return trusted(a)
+}
+
 // redirect answers a plain-HTTP request with a redirect to HTTPS, or 421 when
-// its host is not allowed.
+// its host is not allowed. Both answers carry the static headers.
 func (c *compiled) redirect(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	for _, f := range c.static {
+		h.Set(f.key, f.value)
+	}
 	host, port := splitHost(r.Host)
 	lh := strings.ToLower(strings.TrimSuffix(host, "."))
 	allowed := false
@@ -129,7 +203,7 @@ func (c *compiled) redirect(w http.ResponseWriter, r *http.Request) {
 	}
 	switch c.redirectPort {
 	case "":
-		if port != "" {
+		if port != "" && port != "80" { // http's default port becomes https's
 			lh += ":" + port
 		}
 	case "-":
@@ -140,16 +214,12 @@ func (c *compiled) redirect(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
 		code = http.StatusMovedPermanently
 	}
-	h := w.Header()
 	uri := r.URL.RequestURI()
 	if !strings.HasPrefix(uri, "/") {
 		uri = "/" // OPTIONS *
 	}
 	h.Set("Location", "https://"+lh+uri)
 	h.Set("Content-Length", "0")
-	for _, f := range c.static {
-		h.Set(f.key, f.value)
-	}
 	w.WriteHeader(code)
 }
 

@@ -15,6 +15,6 @@
 //
 // A middleware that must see or change the response gives the Writer an
 // Interceptor (header hook) and optionally a BodyInterceptor (body and flush
-// hooks). The Writer itself is what the next handler receives, so its method
+// hooks) or an InformationalInterceptor (a hook before each 1xx response). The Writer itself is what the next handler receives, so its method
 // set, and nothing promoted from the middleware's own type, is what handlers see.
 package writer

@@ -270,6 +270,13 @@ func TestEnableFullDuplexInterleavesBodies(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer res.Body.Close()
+		// Client.Timeout does not interrupt this read on HTTP/2 while the
+		// request body is still open: close both ends on a deadline.
+		stop := time.AfterFunc(10*time.Second, func() {
+			pw.CloseWithError(errors.New("timeout"))
+			res.Body.Close()
+		})
+		defer stop.Stop()
 		for c := byte('a'); c <= 'j'; c++ {
 			if _, err := pw.Write([]byte{c}); err != nil {
 				t.Fatal(err)

@@ -26,6 +26,14 @@ type BodyInterceptor interface {
 	Flush() error
 }
 
+// InformationalInterceptor is an Interceptor that also sees 1xx responses
+// (such as 103 Early Hints), which net/http sends with the whole header map.
+// Informational runs before each one is sent and may edit the header map.
+type InformationalInterceptor interface {
+	Interceptor
+	Informational(code int)
+}
+
 // Writer wraps an http.ResponseWriter. Its zero value is not usable: call
 // Reset (which lets middlewares embed a Writer by value and pool it).
 type Writer struct {
@@ -94,6 +102,9 @@ func (w *Writer) WriteHeader(code int) {
 		panic(fmt.Sprintf("invalid WriteHeader code %v", code))
 	}
 	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
+		if ii, ok := w.ic.(InformationalInterceptor); ok {
+			ii.Informational(code)
+		}
 		w.rw.WriteHeader(code)
 		return
 	}

@@ -276,3 +276,37 @@ func TestResetClearsState(t *testing.T) {
 		t.Error("Header is not the header map of the writer below")
 	}
 }
+
+// infoIC records the 1xx codes it is shown and strips a header from them.
+type infoIC struct {
+	w     *writer.Writer
+	infos []int
+}
+
+func (i *infoIC) Header(int) bool { return true }
+func (i *infoIC) Informational(code int) {
+	i.infos = append(i.infos, code)
+	i.w.Header().Del("X-Secret")
+}
+
+func TestInformationalHookSeesEvery1xxBeforeItIsSent(t *testing.T) {
+	rw := &codesRW{}
+	ic := &infoIC{}
+	w := writer.New(rw, ic)
+	ic.w = w
+	w.Header().Set("X-Secret", "1")
+	w.WriteHeader(http.StatusEarlyHints)
+	if rw.Header().Get("X-Secret") != "" {
+		t.Errorf("X-Secret sent with the 103")
+	}
+	w.Header().Set("X-Secret", "2")
+	w.WriteHeader(http.StatusEarlyHints)
+	w.WriteHeader(http.StatusOK)
+	w.WriteHeader(http.StatusEarlyHints) // after the final status: ignored
+	if got, want := fmt.Sprint(ic.infos), "[103 103]"; got != want {
+		t.Errorf("Informational saw %s, want %s", got, want)
+	}
+	if got, want := fmt.Sprint(rw.codes), "[103 103 200]"; got != want {
+		t.Errorf("codes sent %s, want %s", got, want)
+	}
+}

@@ -65,6 +65,12 @@ func (w *Writer) Reset(rw http.ResponseWriter, ic Interceptor) {
 	*w = Writer{rw: rw, ic: ic, body: body}
 }
 
+// PassBody stops routing the body through the BodyInterceptor: from now on
+// Write goes straight to the wrapped writer and ReadFrom can use its
+// ReadFrom (sendfile) again. An interceptor calls it once it has decided to
+// leave the rest of the body alone, after forwarding what it buffered.
+func (w *Writer) PassBody() { w.body = nil }
+
 // Unwrap returns the wrapped writer; http.ResponseController uses it.
 func (w *Writer) Unwrap() http.ResponseWriter { return w.rw }
 

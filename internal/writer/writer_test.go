@@ -310,3 +310,40 @@ func TestInformationalHookSeesEvery1xxBeforeItIsSent(t *testing.T) {
 		t.Errorf("codes sent %s, want %s", got, want)
 	}
 }
+
+// passIC buffers the first write, then forwards it and passes the body on.
+type passIC struct {
+	w      *writer.Writer
+	bodies int
+}
+
+func (p *passIC) Header(int) bool { return true }
+func (p *passIC) Flush() error    { return nil }
+func (p *passIC) Body(b []byte) (int, error) {
+	p.bodies++
+	n, err := p.w.WriteDown(b)
+	p.w.PassBody()
+	return n, err
+}
+
+func TestPassBodyRestoresReadFromBelow(t *testing.T) {
+	rec := &readFromRecorder{ResponseRecorder: httptest.NewRecorder()}
+	ic := &passIC{}
+	w := writer.New(rec, ic)
+	ic.w = w
+	io.WriteString(w, "head,")
+	w.ReadFrom(strings.NewReader("tail"))
+	io.WriteString(w, ",end")
+	if ic.bodies != 1 {
+		t.Errorf("BodyInterceptor saw %d writes, want 1 (before PassBody)", ic.bodies)
+	}
+	if rec.calls != 1 {
+		t.Errorf("ReadFrom of the writer below not used after PassBody")
+	}
+	if got := rec.Body.String(); got != "head,tail,end" {
+		t.Errorf("body %q", got)
+	}
+	if w.Written() != int64(len("head,tail,end")) {
+		t.Errorf("Written() = %d", w.Written())
+	}
+}

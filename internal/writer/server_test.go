@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
@@ -65,6 +67,8 @@ func forEach(t *testing.T, spy bool, h http.HandlerFunc, test func(t *testing.T,
 					}
 					inner.ServeHTTP(rw, req)
 				}))
+				// Some cases call WriteHeader twice on purpose.
+				ts.Config.ErrorLog = log.New(io.Discard, "", 0)
 				if p.h2 {
 					ts.EnableHTTP2 = true
 					ts.StartTLS()
@@ -144,6 +148,9 @@ func checkSeen(t *testing.T, got []seen, want seen) {
 
 func TestResponseControllerReachesConnection(t *testing.T) {
 	type result struct{ write, read, duplex, flush error }
+	format := func(r result) string {
+		return fmt.Sprintf("SetWriteDeadline: %v, SetReadDeadline: %v, EnableFullDuplex: %v, Flush: %v", r.write, r.read, r.duplex, r.flush)
+	}
 	results := make(chan result, 1)
 	h := func(w http.ResponseWriter, req *http.Request) {
 		rc := http.NewResponseController(w)
@@ -158,7 +165,7 @@ func TestResponseControllerReachesConnection(t *testing.T) {
 	forEach(t, false, h, func(t *testing.T, r *rig) {
 		res, body := r.get(t, http.MethodGet)
 		if got := <-results; got != (result{}) {
-			t.Errorf("ResponseController errors %+v, want all nil", got)
+			t.Errorf("ResponseController errors: %s; want all nil", format(got))
 		}
 		if res.StatusCode != http.StatusOK || body != r.st.want("ok") {
 			t.Errorf("got %d %q, want 200 %q", res.StatusCode, body, r.st.want("ok"))
@@ -265,18 +272,28 @@ func TestEnableFullDuplexInterleavesBodies(t *testing.T) {
 	}
 	forEach(t, false, h, func(t *testing.T, r *rig) {
 		pr, pw := io.Pipe()
+		// Client.Timeout does not interrupt a round trip whose request body
+		// is still open (the transport waits for the body writer), so a
+		// broken behaviour would hang: close both ends on a deadline.
+		var mu sync.Mutex
+		var resBody io.Closer
+		stop := time.AfterFunc(10*time.Second, func() {
+			pw.CloseWithError(errors.New("test deadline"))
+			mu.Lock()
+			defer mu.Unlock()
+			if resBody != nil {
+				resBody.Close()
+			}
+		})
+		defer stop.Stop()
 		res, err := r.c.Post(r.url, "text/plain", pr)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer res.Body.Close()
-		// Client.Timeout does not interrupt this read on HTTP/2 while the
-		// request body is still open: close both ends on a deadline.
-		stop := time.AfterFunc(10*time.Second, func() {
-			pw.CloseWithError(errors.New("timeout"))
-			res.Body.Close()
-		})
-		defer stop.Stop()
+		mu.Lock()
+		resBody = res.Body
+		mu.Unlock()
 		for c := byte('a'); c <= 'j'; c++ {
 			if _, err := pw.Write([]byte{c}); err != nil {
 				t.Fatal(err)

@@ -21,6 +21,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/jiec/httpmw/trace"
 )
 
 func main() {
@@ -84,6 +86,8 @@ func run(ctx context.Context, addr string, logOut *os.File, ready chan<- string)
 	return nil
 }
 
+// newLogger returns a logger whose records carry the trace_id and span_id of
+// the request context they are logged with (trace.NewLogHandler).
 func newLogger(out *os.File) *slog.Logger {
-	return slog.New(slog.NewTextHandler(out, nil))
+	return slog.New(trace.NewLogHandler(slog.NewTextHandler(out, nil)))
 }

@@ -3,6 +3,8 @@ package httpmw_test
 import (
 	"bufio"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
@@ -40,7 +42,10 @@ func layers(t *testing.T) []layer {
 	must(t, err)
 	cm, err := compress.New(compress.Config{})
 	must(t, err)
-	ca, err := cache.New(cache.Config{})
+	// A Validator for writes only: GET and HEAD keep the generated ETag.
+	ca, err := cache.New(cache.Config{Validator: func(r *http.Request) (cache.Validators, bool) {
+		return cache.Validators{ETag: jsonTag}, r.Method == http.MethodPut
+	}})
 	must(t, err)
 	return []layer{{"trace", tr.Handler}, {"security", sec.Handler}, {"cors", co.Handler},
 		{"compress", cm.Handler}, {"cache", ca.Handler}}
@@ -84,6 +89,13 @@ func names(order []layer) string {
 }
 
 var jsonBody = strings.Repeat(`{"id":1,"name":"an item with a name long enough to compress"},`, 64)
+
+// jsonTag is the ETag cache generates for jsonBody (the first 128 bits of its
+// SHA-256, base64url), which its Validator reports for PUT.
+var jsonTag = func() string {
+	sum := sha256.Sum256([]byte(jsonBody))
+	return `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
+}()
 
 // app is the handler under every chain: a JSON route, a Server-Sent Events
 // route whose second event waits for the test, and a route that hijacks.
@@ -240,10 +252,28 @@ func testOrder(t *testing.T, order []layer, h2 bool) {
 	}
 	if got := res.Header.Get("ETag"); got != etag {
 		// RFC 9111 §4.3.4: a cache updates its stored 200 only if the 304's
-		// validator matches it; a strong "x" does not select a stored W/"x".
+		// validator matches it; "x" does not select a stored "x-gzip".
 		t.Errorf("304 ETag %q, want the 200's %q", got, etag)
 	}
 	decorated(t, res, order, "")
+
+	if outside(order, "compress", "cache") {
+		// Optimistic concurrency with the tag of the compressed GET: compress
+		// removes its coding suffix, so cache's strong If-Match comparison
+		// (RFC 9110 §13.1.1) sees its own tag. A weakened tag always got 412.
+		put := map[string]string{"Origin": origin, "Accept-Encoding": "gzip", "If-Match": etag}
+		res = get(t, c, http.MethodPut, srv.URL+"/json", put)
+		if got := body(t, res); res.StatusCode != http.StatusOK || got != jsonBody {
+			t.Errorf("PUT If-Match %s: status %d, want 200 from the handler", etag, res.StatusCode)
+		}
+		decorated(t, res, order, "")
+		put["If-Match"] = `"stale-gzip"`
+		res = get(t, c, http.MethodPut, srv.URL+"/json", put)
+		body(t, res)
+		if res.StatusCode != http.StatusPreconditionFailed {
+			t.Errorf("PUT If-Match with a stale tag: status %d, want 412", res.StatusCode)
+		}
+	}
 
 	res = get(t, c, http.MethodHead, srv.URL+"/json", ae)
 	if got := body(t, res); res.StatusCode != http.StatusOK || got != "" {

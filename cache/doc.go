@@ -33,10 +33,9 @@
 // Evaluation follows RFC 9110 §13.2.2 exactly: If-Match, else
 // If-Unmodified-Since; then If-None-Match, else (GET and HEAD only)
 // If-Modified-Since. If-Match uses the strong comparison and If-None-Match the
-// weak one (§8.8.3.2), so a tag weakened by a compressing middleware still
-// revalidates. "*", lists, several field lines (combined, §5.3) and malformed
-// elements (never match) are handled; a field without any element is
-// ignored. Dates are accepted in the three HTTP-date formats; an invalid date,
+// weak one (§8.8.3.2). "*", lists, several field lines (combined, §5.3) and
+// malformed elements (never match) are handled; a field without any element
+// is ignored. Dates are accepted in the three HTTP-date formats; an invalid date,
 // a list of dates or an unknown modification time makes the date condition
 // ignored. Preconditions are ignored for OPTIONS, CONNECT and TRACE (§13.2.1)
 // and for responses other than 200 produced by the handler. Range and If-Range
@@ -69,15 +68,21 @@
 //
 // Recommended order: trace → security → cors → ratelimit → idempotency →
 // compress → cache → negotiate → handler. With compress outside, cache hashes
-// the uncompressed body and compress weakens the tag (W/"..."); If-None-Match
-// compares weakly, so the weakened tag still yields 304. With compress inside,
-// cache hashes the compressed bytes, which gives each content coding its own
-// strong tag (RFC 9110 §8.8.3.3). Either order works. When the handler's
-// representation depends on request fields that an inner middleware
-// negotiates (Accept, Accept-Language, and Accept-Encoding when compress is
-// inside), list them in Config.Vary so that 304s answered before the handler
-// carry the same Vary as the 200, and make Config.Validator return a
-// different ETag per representation. With compress inside, a 304 answered by
-// Config.Validator carries the Validator's strong tag while the encoded 200
-// carried it weakened: prefer compress outside when using a Validator.
+// the uncompressed body; compress sends a strong tag "t" of an encoded
+// response as "t-gzip" (-br, -zstd, -deflate) and removes that suffix from
+// If-Match and If-None-Match before cache sees them, so revalidation (304)
+// and If-Match on writes (with Config.Validator) work with the tags clients
+// received, in every coding, and 304s carry the 200's tag. With compress
+// inside, cache hashes the compressed bytes, which gives each content coding
+// its own strong tag (RFC 9110 §8.8.3.3), and a handler's own strong tag
+// reaches cache already suffixed. But a Config.Validator's tag "t" is
+// compared before compress runs, while the encoded 200 carries "t-gzip": such
+// responses are never answered 304 by cache (the handler runs and answers
+// 200) and If-Match with their tag gets 412. Use compress outside cache when
+// using a Validator. When the
+// handler's representation depends on request fields that an inner
+// middleware negotiates (Accept, Accept-Language, and Accept-Encoding when
+// compress is inside), list them in Config.Vary so that 304s answered before
+// the handler carry the same Vary as the 200, and make Config.Validator
+// return a different ETag per representation.
 package cache

@@ -72,3 +72,26 @@ func BenchmarkNegotiate(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkConditionalRewrite measures the inbound rewrite of suffixed
+// entity tags (a revalidation of a compressed response), and its absence.
+func BenchmarkConditionalRewrite(b *testing.B) {
+	m := newMW(b, compress.Config{})
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusNotModified)
+	}))
+	for _, inm := range []string{"", `"v1"`, `"v1-gzip"`} {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		if inm != "" {
+			req.Header.Set("If-None-Match", inm)
+		}
+		b.Run(fmt.Sprintf("inm=%s", inm), func(b *testing.B) {
+			w := &discardWriter{h: make(http.Header)}
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(w.h)
+				h.ServeHTTP(w, req)
+			}
+		})
+	}
+}

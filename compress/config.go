@@ -100,9 +100,10 @@ type Config struct {
 
 	// Jitter, when > 0, adds 1..Jitter bytes of padding to compressed
 	// responses to blur their length (BREACH mitigation, like gzhttp's
-	// RandomJitter): a gzip header comment drawn at random per response, or a
-	// zstd skippable frame whose length is keyed by a secret hash of the whole
-	// body (so repeating a request yields the same length). br and deflate
+	// RandomJitter), its length keyed by a secret hash of the body so that
+	// repeating a request yields the same bytes: a zstd skippable frame keyed
+	// by the whole body, or a gzip header comment keyed by the first MinSize
+	// bytes (held until then: the header precedes the body). br and deflate
 	// have no padding slot and may not be listed in Encodings when Jitter is
 	// set. At most 4096. Padding blurs, it does not remove, the length side
 	// channel: keep secrets out of compressed bodies that reflect input.

@@ -27,16 +27,11 @@
 //     the handler flushes (a flush always decides at once, so streams are
 //     never held back).
 //
-// When it compresses, the middleware sets Content-Encoding, removes
-// Content-Length and Accept-Ranges, and turns a strong ETag into a weak one
-// (RFC 9110 §8.8.3: the encoded bytes differ), so that caches and the cache
-// package stay correct in either order. A 304 to a request that negotiated a
-// coding gets its strong ETag weakened the same way, so that it carries the
-// validator of the encoded 200 that a cache holds (RFC 9111 §4.3.4).
-// "Vary: Accept-Encoding" is merged
-// (never duplicated, never next to "Vary: *") into every response, before the
-// next handler runs, so responses answered by inner middlewares (304, 412)
-// carry it too.
+// When it compresses, the middleware sets Content-Encoding and removes
+// Content-Length and Accept-Ranges, and gives a strong ETag a coding suffix
+// (see Entity tags). "Vary: Accept-Encoding" is merged (never duplicated,
+// never next to "Vary: *") into every response, before the next handler
+// runs, so responses answered by inner middlewares (304, 412) carry it too.
 //
 // HEAD requests get the headers a GET would get (Content-Encoding, Vary,
 // ETag), decided from the body the handler writes or from Content-Length. A
@@ -44,6 +39,38 @@
 // drops it), so that an outer cache computes the GET's ETag; a HEAD handler
 // that writes none gets nothing encoded. A HEAD handler that sets neither a
 // body nor Content-Length gets the decision of a large body.
+//
+// # Entity tags
+//
+// An encoded body is a different representation from the identity one
+// (RFC 9110 §8.8.3), so a strong ETag gets the coding as a suffix, like
+// Apache's mod_deflate DeflateAlterETag AddSuffix: "v1" goes out as
+// "v1-gzip", "v1-br", "v1-zstd" or "v1-deflate". It stays strong, so a
+// client can send it back in If-Match (strong comparison, §13.1.1) to guard
+// a PUT; weakening it (W/"v1") made every such request fail with 412. Weak
+// tags are left as they are. A 304 to a request that negotiated a coding
+// gets the same suffix, so that it carries the validator of the encoded 200
+// a cache holds (RFC 9111 §4.3.4) — unless its If-None-Match named the
+// unsuffixed tag and not the suffixed one (the client holds an identity 200,
+// e.g. of a body below MinSize).
+//
+// On the way in (unlike mod_deflate, which leaves them), If-Match and
+// If-None-Match lose the suffix of every strong tag ending in "-gzip",
+// "-br", "-zstd" or "-deflate", so that the handler and inner middlewares
+// (the cache package) compare against their own tags. The inner handler gets
+// a shallow copy of the request with its own header map (the caller's
+// request is not modified); a request without such a tag is passed on as it
+// is, without allocating. Any coding's suffix goes, whatever the request
+// negotiates: all of them name the same state of the resource, so If-Match
+// with the tag of a br response read earlier protects a PUT sent with gzip. If-Range is not rewritten: it asks for a
+// range of exactly the bytes the client holds (§13.1.5), which an unencoded
+// 206 (206s are never encoded) does not continue, so a suffixed If-Range
+// fails and the full response is sent.
+//
+// The middleware cannot tell its suffix from a handler tag that happens to
+// end in "-gzip": such a tag round-trips when encoded ("v1-gzip-gzip"), but
+// sent unencoded and echoed back it matches nothing (If-None-Match: a 200
+// instead of a 304; If-Match: 412). Both are safe outcomes; avoid such tags.
 //
 // # Streaming
 //
@@ -72,13 +99,19 @@
 //
 // Compression of secrets next to attacker-controlled input leaks the secret
 // through the response length (BREACH). Config.Jitter adds 1..Jitter bytes of
-// padding to each compressed response, as gzhttp's RandomJitter does: a gzip
-// header comment of random length, or a trailing zstd skippable frame whose
-// length comes from a keyed hash of the whole body (so an attacker cannot
-// average it away by repeating a request). br and deflate have no padding
-// slot and cannot be combined with Jitter. Padding raises the cost of the
-// attack; it does not remove it. Masking secrets per response (CSRF token
-// XOR masks) or keeping them out of compressed bodies is the real fix.
+// padding to each compressed response, as gzhttp's RandomJitter does, but
+// with a length that is a keyed hash (a secret seed per Middleware) of the
+// body rather than random, so that an attacker cannot average it away by
+// repeating a request, and the same body always gives the same bytes (an
+// outer cache generates a stable ETag). zstd gets a trailing skippable frame
+// keyed by the whole body. gzip gets a header comment, which is written
+// before the rest of the body is known: its length is keyed by the first
+// MinSize bytes of the body (held until then, or until the handler flushes),
+// so bodies that differ only after them get the same padding — place
+// reflected input and secrets early, or prefer zstd. br and deflate have no
+// padding slot and cannot be combined with Jitter. Padding raises the cost of
+// the attack; it does not remove it. Masking secrets per response (CSRF
+// token XOR masks) or keeping them out of compressed bodies is the real fix.
 //
 // # Request bodies
 //
@@ -98,7 +131,8 @@
 // Recommended chain: trace → security → cors → ratelimit → idempotency →
 // compress → cache → negotiate → handler. Inside compress, the cache stores
 // identity bodies and strong ETags and every client gets them encoded as it
-// asks.
+// asks, with the suffix removed again from the conditional requests cache
+// evaluates (304s and If-Match on writes work with the suffixed tags).
 //
 //	m, err := compress.New(compress.Config{})
 //	if err != nil { ... }

@@ -28,7 +28,7 @@ func Example() {
 	// Output:
 	// zstd
 	// Accept-Encoding
-	// W/"v7"
+	// "v7-zstd"
 }
 
 func ExampleMiddleware_Handler() {

@@ -109,3 +109,66 @@ func FuzzRequestContentEncoding(f *testing.F) {
 		}
 	})
 }
+
+// FuzzConditionalTags checks the inbound rewrite of If-Match and
+// If-None-Match against its definition: element by element, the handler sees
+// what the client sent, or (for a strong tag ending in "-" and a coding) the
+// same tag without that ending; the caller's header is never modified.
+func FuzzConditionalTags(f *testing.F) {
+	for _, s := range []string{`"v1-gzip"`, `"a-br", W/"b-zstd", *`, `"x-deflate"` + "\n" + `"y"`, `"-gzip"`, `"a\", "b-gzip"`, `W/"`, `"a-gzip-gzip"`, ``} {
+		f.Add(s)
+	}
+	m, err := compress.New(compress.Config{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	var seen []string
+	h := m.Handler(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { seen = r.Header["If-Match"] }))
+	f.Fuzz(func(t *testing.T, s string) {
+		in := strings.Split(s, "\n")
+		r := get("gzip")
+		r.Header["If-Match"] = in
+		before := strings.Join(in, "\n")
+		seen = nil
+		h.ServeHTTP(discard{}, r)
+		if strings.Join(r.Header["If-Match"], "\n") != before {
+			t.Fatalf("caller's If-Match changed to %q", r.Header["If-Match"])
+		}
+		var want, got []string
+		for e := range header.ETags(in) {
+			want = append(want, e)
+		}
+		for e := range header.ETags(seen) {
+			got = append(got, e)
+		}
+		if header.TotalLen(in) > header.MaxLen {
+			got = want // left as sent: checked below through seen
+			if strings.Join(seen, "\n") != before {
+				t.Fatalf("oversized field rewritten: %q", seen)
+			}
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%q became %q: %d elements, want %d", in, seen, len(got), len(want))
+		}
+		for i, w := range want {
+			if got[i] == w {
+				continue
+			}
+			tag, ok := header.ParseETag(w)
+			if !ok || tag.Weak || !strings.HasPrefix(w, got[i][:max(len(got[i])-1, 0)]) {
+				t.Fatalf("element %q became %q", w, got[i])
+			}
+			suffix := w[len(got[i])-1 : len(w)-1]
+			if suffix != "-gzip" && suffix != "-br" && suffix != "-zstd" && suffix != "-deflate" || len(got[i]) < 3 {
+				t.Fatalf("element %q became %q (removed %q)", w, got[i], suffix)
+			}
+		}
+	})
+}
+
+// discard is a ResponseWriter that drops everything.
+type discard struct{}
+
+func (discard) Header() http.Header         { return http.Header{} }
+func (discard) WriteHeader(int)             {}
+func (discard) Write(p []byte) (int, error) { return len(p), nil }

@@ -53,7 +53,12 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 
 func (m *Middleware) serve(next http.Handler, w http.ResponseWriter, r *http.Request) {
 	cd := codingIdentity
+	inm := r.Header["If-None-Match"]
 	if len(m.c.codings) > 0 {
+		// Inner handlers compare the tags they made, without the suffix this
+		// middleware gives them (etag.go). Any coding's suffix goes, whatever
+		// this request negotiates: the tags name the same resource state.
+		r = unsuffixRequest(r)
 		cd = m.c.negotiate(r.Header["Accept-Encoding"])
 		// Set before next, so that it survives inner middlewares that answer
 		// by themselves (304, 412 ...): every response may depend on it.
@@ -73,7 +78,7 @@ func (m *Middleware) serve(next http.Handler, w http.ResponseWriter, r *http.Req
 		return
 	}
 	resp := m.responses.Get().(*response)
-	resp.reset(w, r, cd, rb)
+	resp.reset(w, r, cd, rb, inm)
 	// No defer: if next panics (http.ErrAbortHandler mid-body, or a bug), the
 	// response, its encoder and the request decoders are left half-used and
 	// possibly still referenced by goroutines of the handler, so none of them

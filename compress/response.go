@@ -3,7 +3,6 @@ package compress
 import (
 	"encoding/binary"
 	"hash/maphash"
-	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -35,7 +34,8 @@ type response struct {
 	buf   []byte // pre-decision buffer, cap minSize
 	enc   encoder
 	rb    *requestBody // decoded request body, or nil
-	hash  maphash.Hash // zstd jitter: keyed hash of the whole body
+	inm   []string     // If-None-Match as the client sent it (with suffixes)
+	hash  maphash.Hash // jitter: keyed hash of the whole body (zstd) or its first minSize bytes (gzip)
 }
 
 var (
@@ -60,16 +60,22 @@ func addVary(h http.Header) {
 	header.AddVary(h, "Accept-Encoding")
 }
 
-func (r *response) reset(rw http.ResponseWriter, req *http.Request, cd coding, rb *requestBody) {
+func (r *response) reset(rw http.ResponseWriter, req *http.Request, cd coding, rb *requestBody, inm []string) {
 	r.Writer.Reset(rw, r)
-	r.req, r.cd, r.rb = req, cd, rb
+	r.req, r.cd, r.rb, r.inm = req, cd, rb, inm
 	r.state = stateNew
 	r.head = req.Method == http.MethodHead
 	r.buf = r.buf[:0]
-	if r.m.c.jitter > 0 && cd == codingZstd {
+	if r.m.c.jitter > 0 && (cd == codingZstd || cd == codingGzip) {
 		r.hash.SetSeed(r.m.seed)
 	}
 }
+
+// padGzip reports whether the response gets a gzip header comment as
+// padding: its length is keyed by the first minSize bytes of the body, so
+// the encoder starts only once those are held (in buf) or the handler
+// flushes or returns.
+func (r *response) padGzip() bool { return r.m.c.jitter > 0 && r.cd == codingGzip }
 
 // Header decides what it can from the headers when the handler commits its
 // status; it holds the status (returns false) while the body decides.
@@ -89,7 +95,7 @@ func (r *response) Header(code int) bool {
 	if code == http.StatusNotModified {
 		// The 304 must carry the validator the encoded 200 carried, or a
 		// cache holding that 200 will not update it (RFC 9111 §4.3.4).
-		weakenETag(h)
+		suffixNotModifiedETag(h, r.cd, r.inm)
 		return true
 	}
 	if !writer.BodyAllowed(code) {
@@ -168,7 +174,7 @@ func (r *response) start() {
 	h["Content-Encoding"] = codingHeaders[r.cd][:1:1]
 	delete(h, "Content-Length")
 	delete(h, "Accept-Ranges") // ranges of the encoded body would not match
-	weakenETag(h)
+	suffixETag(h, r.cd)
 	addVary(h) // in case the handler replaced Vary
 	// A HEAD body, if the handler writes one, is encoded too (net/http drops
 	// it): an outer layer that hashes or measures the body (cache's ETag, a
@@ -177,23 +183,28 @@ func (r *response) start() {
 	r.SendHeader()
 }
 
-// weakenETag makes a strong ETag weak: a strong validator names one exact
-// byte sequence (RFC 9110 §8.8.3) and the encoded body is a different one.
-// Weak comparison (If-None-Match) still matches the handler's tag.
-func weakenETag(h http.Header) {
-	if v := h["Etag"]; len(v) > 0 {
-		if t, ok := header.ParseETag(v[0]); ok && !t.Weak {
-			t.Weak = true
-			h["Etag"] = []string{t.String()}
-		}
-	}
-}
-
-func (r *response) initEncoder() {
+// openEncoder creates the encoder and encodes the bytes held in buf. next is
+// the body that follows them (only its first bytes count, for the gzip
+// padding length).
+func (r *response) openEncoder(next []byte) error {
 	r.enc = r.m.encoders.get(r.cd, writeDowner{&r.Writer})
-	if r.m.c.jitter > 0 && r.cd == codingGzip {
-		r.enc.(*gzip.Writer).Comment = padding[:1+rand.IntN(r.m.c.jitter)]
+	if !r.padGzip() {
+		return nil
 	}
+	// The padding length is a keyed hash of the first minSize bytes of the
+	// body, as for zstd: the same body gets the same bytes (and an outer
+	// cache the same ETag), and repeating a request does not average the
+	// padding away.
+	held := r.buf
+	_, _ = r.hash.Write(held)
+	_, _ = r.hash.Write(next[:min(len(next), r.m.c.minSize-len(held))])
+	r.enc.(*gzip.Writer).Comment = padding[:1+int(r.hash.Sum64()%uint64(r.m.c.jitter))]
+	if len(held) == 0 {
+		return nil
+	}
+	r.buf = r.buf[:0]
+	_, err := r.enc.Write(held)
+	return err
 }
 
 // writeDowner makes Writer.WriteDown the encoder's destination.
@@ -208,7 +219,13 @@ func (r *response) Body(p []byte) (int, error) {
 		return r.WriteDown(p)
 	case stateEncode:
 		if r.enc == nil {
-			r.initEncoder()
+			if r.padGzip() && len(r.buf)+len(p) < r.m.c.minSize {
+				r.buf = append(r.buf, p...) // p may be buf itself (decide)
+				return len(p), nil
+			}
+			if err := r.openEncoder(p); err != nil {
+				return 0, err
+			}
 		}
 		if r.m.c.jitter > 0 && r.cd == codingZstd {
 			_, _ = r.hash.Write(p)
@@ -244,7 +261,9 @@ func (r *response) Flush() error {
 		fallthrough
 	case stateEncode:
 		if r.enc == nil {
-			r.initEncoder()
+			if err := r.openEncoder(nil); err != nil {
+				return err
+			}
 		}
 		return r.enc.Flush()
 	case stateReplaced:
@@ -281,13 +300,16 @@ func (r *response) finish() error {
 		}
 	case stateEncode:
 		if r.enc == nil {
-			if r.head {
+			if r.head && len(r.buf) == 0 {
 				// A HEAD handler that wrote no body (http.ServeContent):
 				// write none, rather than an empty stream whose hash or
 				// length would not be the GET's.
 				return nil
 			}
-			r.initEncoder() // an empty body still needs a valid stream
+			// An empty body still needs a valid stream.
+			if err := r.openEncoder(nil); err != nil {
+				return err
+			}
 		}
 		err := r.enc.Close()
 		if err == nil && r.m.c.jitter > 0 && r.cd == codingZstd {

@@ -60,8 +60,17 @@ func putWriter(w *cacheWriter) {
 	writerPool.Put(w)
 }
 
-// Header implements writer.Interceptor.
+// Header implements writer.Interceptor. A response the middleware leaves
+// alone gets its body passed straight through (keeping sendfile).
 func (w *cacheWriter) Header(code int) bool {
+	send := w.header(code)
+	if w.state == stPass {
+		w.PassBody()
+	}
+	return send
+}
+
+func (w *cacheWriter) header(code int) bool {
 	h := w.Writer.Header()
 	if code != http.StatusNotModified && (code < 200 || code > 299) {
 		w.takeBack(h)
@@ -180,6 +189,7 @@ func (w *cacheWriter) spill() error {
 	}
 	w.state = stPass
 	w.SendHeader()
+	w.PassBody()
 	if len(w.buf) == 0 {
 		return nil
 	}

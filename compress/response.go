@@ -78,8 +78,18 @@ func (r *response) reset(rw http.ResponseWriter, req *http.Request, cd coding, r
 func (r *response) padGzip() bool { return r.m.c.jitter > 0 && r.cd == codingGzip }
 
 // Header decides what it can from the headers when the handler commits its
-// status; it holds the status (returns false) while the body decides.
+// status; it holds the status (returns false) while the body decides. A
+// response left plain gets its body passed straight through (keeping
+// sendfile).
 func (r *response) Header(code int) bool {
+	send := r.header(code)
+	if r.state == statePlain {
+		r.PassBody()
+	}
+	return send
+}
+
+func (r *response) header(code int) bool {
 	if r.rb != nil && r.rb.err != nil {
 		r.state = stateReplaced
 		return false
@@ -158,6 +168,7 @@ func (r *response) decide(large bool) error {
 	} else {
 		r.state = statePlain
 		r.SendHeader()
+		r.PassBody()
 	}
 	if len(r.buf) == 0 {
 		return nil

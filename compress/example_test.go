@@ -80,3 +80,17 @@ func ExampleConfig_decompressRequests() {
 	// 415 application/problem+json
 	// gzip, br, zstd, deflate
 }
+
+// New reports every problem of a Config at once, each naming its field.
+func ExampleNew() {
+	_, err := compress.New(compress.Config{
+		Encodings: []string{"gzip", "lz4"},
+		GzipLevel: 12,
+		MinSize:   -1,
+	})
+	fmt.Println(err)
+	// Output:
+	// compress: Encodings: unknown coding, want zstd, br, gzip or deflate (value "lz4")
+	// compress: GzipLevel: must be 1..9 (value "12")
+	// compress: MinSize: must be 0..65536 (value "-1")
+}

@@ -63,8 +63,8 @@ func BenchmarkMiddleware(b *testing.B) {
 			})
 		}
 	}
-	// Parallel, because that mirrors how HTTP handlers run (UUIDv7
-	// generation takes a process-wide lock for monotonicity).
+	// Parallel, because that mirrors how HTTP handlers run (id generation
+	// must not serialize requests on a shared lock).
 	for _, rq := range benchRequests {
 		b.Run("type=exec-parallel/cfg=default/req="+rq.name, func(b *testing.B) {
 			h := trace.Handler(noop)

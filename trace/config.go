@@ -40,7 +40,8 @@ type Config struct {
 	// the caller cannot choose the trace-id or the sampled flag).
 	TrustIncoming func(*http.Request) bool
 
-	// UUIDVersion selects the generated ids: 7 (the default, time-ordered,
+	// UUIDVersion selects the generated ids (RFC 9562), made by
+	// github.com/google/uuid from crypto/rand: 7 (the default; time-ordered,
 	// good for log search; it reveals the creation time) or 4 (random).
 	UUIDVersion int
 

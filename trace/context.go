@@ -3,6 +3,7 @@ package trace
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"unsafe"
 
 	"github.com/jiec/httpmw/internal/traceid"
@@ -11,23 +12,29 @@ import (
 // value is the per-request state of the middleware. It is itself the
 // request's context: it embeds the parent context and answers the
 // internal/traceid key, which saves the context.WithValue allocation on
-// every request. It is allocated once per request and never changed after
-// the handler chain starts, so the strings that point into its buffers stay
-// valid for as long as anything refers to them.
+// every request. It also holds the request passed to the next handler (a
+// copy of the incoming one whose context is the value), so a request costs
+// one allocation instead of two. It is allocated once per request and never
+// changed after the handler chain starts, so the strings that point into its
+// buffers stay valid for as long as anything refers to them.
+//
+// Pointer-free fields come last, so the garbage collector scans less.
 type value struct {
-	context.Context // the parent
+	req             http.Request // the request the next handler gets
+	context.Context              // the parent
+	c               *config      // the middleware's config (id header name for Transport)
 
-	id     string // the request's id (X-Trace-Id)
-	header string // canonical name of the id header, for Transport
-	sc     SpanContext
+	id string // the request's id (X-Trace-Id)
 
 	// The request's own id, traceparent and tracestate lines, to recognize
 	// them when a proxy copies them to an outgoing request (Transport).
 	inID, inTP, inTS []string
 
-	idBuf   [36]byte  // backing store of id when generated or derived
-	spanHex [16]byte  // backing store of the span_id log attribute
-	hdrs    [2]string // backing arrays of the response id header values
+	hdrs [2]string // backing arrays of the response id header values
+	sc   SpanContext
+
+	idBuf   [36]byte // backing store of id when generated or derived
+	spanHex [16]byte // backing store of the span_id log attribute
 }
 
 // Value answers the traceid key with v and delegates every other key.
@@ -52,8 +59,8 @@ func (v *value) TraceID() string { return v.id }
 // spanID returns the span id as 16 hex digits without allocating.
 func (v *value) spanID() string { return unsafe.String(&v.spanHex[0], len(v.spanHex)) }
 
-// setID makes id the n first bytes of idBuf.
-func (v *value) setIDFromBuf(n int) { v.id = unsafe.String(&v.idBuf[0], n) }
+// idFromBuf returns the n first bytes of idBuf as a string.
+func (v *value) idFromBuf(n int) string { return unsafe.String(&v.idBuf[0], n) }
 
 func fromContext(ctx context.Context) *value {
 	v, _ := traceid.From(ctx).(*value)

@@ -1,8 +1,6 @@
 package trace
 
-import (
-	"github.com/google/uuid"
-)
+import "github.com/google/uuid"
 
 // maxIDLen is the longest incoming id the middleware accepts.
 const maxIDLen = 128
@@ -58,7 +56,7 @@ func encodeUUID(dst *[36]byte, u *[16]byte) {
 func uuidBytes(s string) (u [16]byte, ok bool) {
 	switch len(s) {
 	case 32:
-		return u, decodeHex(u[:], s, unhex)
+		return u, decodeHex(u[:], s, &hexValue)
 	case 36:
 		if s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 			return u, false
@@ -80,23 +78,31 @@ func uuidBytes(s string) (u [16]byte, ok bool) {
 	return u, false
 }
 
-// unhex returns the value of the hex digit c (either case), or 0xff.
-func unhex(c byte) byte {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0'
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10
+// hexValue and hexLowerValue map a byte to its value as a hex digit (in
+// either case, and lowercase only), or 0xff.
+var hexValue, hexLowerValue = func() (mixed, lower [256]byte) {
+	for i := range mixed {
+		mixed[i], lower[i] = 0xff, 0xff
 	}
-	return 0xff
-}
+	for c := byte('0'); c <= '9'; c++ {
+		mixed[c], lower[c] = c-'0', c-'0'
+	}
+	for c := byte('a'); c <= 'f'; c++ {
+		mixed[c], lower[c] = c-'a'+10, c-'a'+10
+		mixed[c-'a'+'A'] = c - 'a' + 10
+	}
+	return mixed, lower
+}()
 
-// decodeHex decodes len(dst)*2 hex digits from src, read with digit.
-func decodeHex(dst []byte, src string, digit func(byte) byte) bool {
+// unhex returns the value of the hex digit c (either case), or 0xff.
+func unhex(c byte) byte { return hexValue[c] }
+
+// decodeHex decodes len(dst)*2 hex digits from src, valued by digit
+// (hexValue or hexLowerValue).
+func decodeHex(dst []byte, src string, digit *[256]byte) bool {
+	src = src[:2*len(dst)]
 	for i := range dst {
-		hi, lo := digit(src[2*i]), digit(src[2*i+1])
+		hi, lo := digit[src[2*i]], digit[src[2*i+1]]
 		if hi|lo > 0x0f {
 			return false
 		}
@@ -105,8 +111,11 @@ func decodeHex(dst []byte, src string, digit func(byte) byte) bool {
 	return true
 }
 
-// newUUID returns a new UUID of the given version (4 or 7) from
-// github.com/google/uuid, which reads crypto/rand.
+// newUUID returns a new UUID of the given version from github.com/google/uuid
+// (crypto/rand): version 4 (RFC 9562 §5.4, 122 random bits) or version 7
+// (§5.7: 48-bit Unix milliseconds, a 12-bit sub-millisecond counter that keeps
+// ids of one process in order, 62 random bits). Either way the right-most 7
+// bytes are random, as FlagRandom promises.
 func newUUID(version int) (uuid.UUID, error) {
 	if version == 4 {
 		return uuid.NewRandom()

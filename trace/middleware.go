@@ -67,7 +67,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if c.responseTraceparent {
 		hd["Traceparent"] = []string{v.sc.Traceparent()}
 	}
-	h.serve(w, r.WithContext(v), v)
+	// WithContext is inlined and its copy does not escape: the request
+	// lives in v, allocated with it.
+	v.req = *r.WithContext(v)
+	h.serve(w, &v.req, v)
 }
 
 // serve calls next, through the access log when there is one.
@@ -80,55 +83,52 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, v *value) {
 }
 
 // newValue builds the request's id and span context. from is the AlsoAccept
-// header the id came from, if any.
+// header the id came from, if any. The request's header map is read once
+// per field; the span context is built on the stack and stored once.
 func (c *config) newValue(r *http.Request) (v *value, from string) {
-	v = &value{Context: r.Context(), header: c.header,
-		inID: r.Header[c.header], inTP: r.Header["Traceparent"], inTS: r.Header["Tracestate"]}
-	v.sc.SpanID = randomSpanID()
-	encodeHex(v.spanHex[:], v.sc.SpanID[:])
+	inID, inTP, inTS := r.Header[c.header], r.Header["Traceparent"], r.Header["Tracestate"]
+	v = &value{Context: r.Context(), c: c, inID: inID, inTP: inTP, inTS: inTS}
+	sc := SpanContext{SpanID: randomSpanID()}
 
-	traceparentOK := false
+	id, traceparentOK := "", false
 	if c.trust == nil || c.trust(r) {
-		v.id, from = c.incomingID(r.Header)
-		t, parent, flags, err := parseTraceparent(r.Header["Traceparent"])
+		id, from = c.incomingID(inID, r.Header)
+		t, parent, flags, err := parseTraceparent(inTP)
 		if err == nil {
 			traceparentOK = true
-			v.sc.TraceID, v.sc.ParentID, v.sc.Flags = t, parent, flags
+			sc.TraceID, sc.ParentID, sc.Flags = t, parent, flags
 			// A tracestate that fails to parse is dropped; traceparent stays.
-			v.sc.TraceState, _ = parseTraceState(r.Header["Tracestate"], c.traceStateLimit)
+			sc.TraceState, _ = parseTraceState(inTS, c.traceStateLimit)
 		}
 	}
 
 	switch {
 	case traceparentOK:
-		if v.id == "" {
+		if id == "" {
 			// The id is the trace-id, so both views agree.
-			encodeHex(v.idBuf[:32], v.sc.TraceID[:])
-			v.setIDFromBuf(32)
+			encodeHex(v.idBuf[:32], sc.TraceID[:])
+			id = v.idFromBuf(32)
 		}
-		return v, from
-	case v.id != "":
+	case id != "":
 		// The client's id; a UUID id is also the trace-id.
-		if u, ok := uuidBytes(v.id); ok && u != [16]byte{} {
-			v.sc.TraceID = u
-		} else {
-			v.sc.TraceID = randomTraceID()
-			v.sc.Flags = FlagRandom
-		}
+		sc.TraceID, sc.Flags = traceIDOf(id)
 	default:
-		c.generate(v)
+		id = c.generate(v, &sc)
 	}
-	if c.sampled {
-		v.sc.Flags |= FlagSampled
+	if !traceparentOK && c.sampled {
+		sc.Flags |= FlagSampled
 	}
+	encodeHex(v.spanHex[:], sc.SpanID[:])
+	v.id, v.sc = id, sc
 	return v, from
 }
 
-// incomingID returns the first valid id among Header and AlsoAccept. A
-// header with several field lines is ambiguous and skipped.
-func (c *config) incomingID(h http.Header) (id, from string) {
-	if vs := h[c.header]; len(vs) == 1 && validID(vs[0]) {
-		return vs[0], ""
+// incomingID returns the first valid id among Header (whose lines are
+// first) and AlsoAccept. A header with several field lines is ambiguous and
+// skipped.
+func (c *config) incomingID(first []string, h http.Header) (id, from string) {
+	if len(first) == 1 && validID(first[0]) {
+		return first[0], ""
 	}
 	for _, name := range c.alsoAccept {
 		if vs := h[name]; len(vs) == 1 && validID(vs[0]) {
@@ -138,18 +138,22 @@ func (c *config) incomingID(h http.Header) (id, from string) {
 	return "", ""
 }
 
-// generate gives v a new id and a trace-id derived from it.
-func (c *config) generate(v *value) {
+// traceIDOf returns the trace-id of a valid id that did not come with a
+// traceparent: the id itself when it is a non-nil UUID, otherwise random.
+func traceIDOf(id string) (TraceID, Flags) {
+	if u, ok := uuidBytes(id); ok && u != [16]byte{} {
+		return u, 0
+	}
+	return randomTraceID(), FlagRandom
+}
+
+// generate returns a new id (backed by v.idBuf when it is a UUID made here)
+// and sets the trace-id and flags of sc from it.
+func (c *config) generate(v *value, sc *SpanContext) string {
 	if c.newID != nil {
 		if id := c.newID(); validID(id) {
-			v.id = id
-			if u, ok := uuidBytes(id); ok && u != [16]byte{} {
-				v.sc.TraceID = u
-			} else {
-				v.sc.TraceID = randomTraceID()
-				v.sc.Flags = FlagRandom
-			}
-			return
+			sc.TraceID, sc.Flags = traceIDOf(id)
+			return id
 		}
 	}
 	u, err := newUUID(c.uuidVersion)
@@ -159,11 +163,11 @@ func (c *config) generate(v *value) {
 		u[6] = u[6]&0x0f | 0x40
 		u[8] = u[8]&0x3f | 0x80
 	}
-	v.sc.TraceID = TraceID(u)
+	sc.TraceID = TraceID(u)
 	// Both UUID versions leave the right-most 7 bytes random.
-	v.sc.Flags = FlagRandom
-	encodeUUID(&v.idBuf, (*[16]byte)(&v.sc.TraceID))
-	v.setIDFromBuf(36)
+	sc.Flags = FlagRandom
+	encodeUUID(&v.idBuf, (*[16]byte)(&sc.TraceID))
+	return v.idFromBuf(36)
 }
 
 // randomSpanID returns a non-zero random span id. Span ids need to be

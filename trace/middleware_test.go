@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"go.uber.org/goleak"
@@ -99,6 +100,56 @@ func TestGeneratedIDsDiffer(t *testing.T) {
 	b, _ := run(t, trace.Handler, req())
 	if a.id == b.id || a.sc.SpanID == b.sc.SpanID {
 		t.Errorf("two requests share ids: %q %q", a.id, b.id)
+	}
+}
+
+// TestGeneratedUUIDv7Layout checks RFC 9562 §5.7: the first 48 bits are the
+// Unix time in milliseconds, then version 7 and variant 10; ids made one after
+// the other are in order (google/uuid's sub-millisecond counter, §6.2 method 3),
+// which keeps log search by id in time order.
+func TestGeneratedUUIDv7Layout(t *testing.T) {
+	before := time.Now().UnixMilli()
+	var prev string
+	for range 200 {
+		s, _ := run(t, trace.Handler, req())
+		u, err := uuid.Parse(s.id)
+		if err != nil || u.Version() != 7 || u.Variant() != uuid.RFC4122 {
+			t.Fatalf("id %q: want an RFC 9562 UUIDv7 (%v)", s.id, err)
+		}
+		ms := int64(u[0])<<40 | int64(u[1])<<32 | int64(u[2])<<24 | int64(u[3])<<16 | int64(u[4])<<8 | int64(u[5])
+		if after := time.Now().UnixMilli(); ms < before || ms > after {
+			t.Fatalf("id %q: timestamp %d ms outside [%d, %d]", s.id, ms, before, after)
+		}
+		if s.id <= prev {
+			t.Fatalf("id %q generated after %q: not in time order", s.id, prev)
+		}
+		prev = s.id
+	}
+}
+
+func TestGeneratedIDsAreUniqueAcrossGoroutines(t *testing.T) {
+	var mu sync.Mutex
+	ids := make(map[string]bool)
+	h := trace.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		id := trace.ID(r.Context())
+		if ids[id] {
+			t.Errorf("id %q generated twice", id)
+		}
+		ids[id] = true
+	}))
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 500 {
+				h.ServeHTTP(httptest.NewRecorder(), req())
+			}
+		})
+	}
+	wg.Wait()
+	if len(ids) != 2000 {
+		t.Errorf("%d ids for 2000 requests", len(ids))
 	}
 }
 

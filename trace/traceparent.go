@@ -165,13 +165,8 @@ func parseTraceparent(values []string) (t TraceID, parent SpanID, f Flags, err e
 }
 
 // unhexLower returns the value of the lowercase hex digit c, or 0xff.
-func unhexLower(c byte) byte {
-	if 'A' <= c && c <= 'F' {
-		return 0xff
-	}
-	return unhex(c)
-}
+func unhexLower(c byte) byte { return hexLowerValue[c] }
 
 // decodeHexLower decodes len(dst)*2 lowercase hex digits from src.
 // (encoding/hex also accepts uppercase, which the spec forbids.)
-func decodeHexLower(dst []byte, src string) bool { return decodeHex(dst, src, unhexLower) }
+func decodeHexLower(dst []byte, src string) bool { return decodeHex(dst, src, &hexLowerValue) }

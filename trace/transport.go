@@ -37,7 +37,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	// Lines equal to the incoming request's were copied by a proxy
 	// (httputil.ReverseProxy), not chosen by the caller: they may be
 	// invalid, untrusted, or name the caller's span instead of ours.
-	id, hasID := req.Header[v.header]
+	id, hasID := req.Header[v.c.header]
 	hasID = hasID && !copied(id, v.inID)
 	tp, hasTP := req.Header["Traceparent"]
 	hasTP = hasTP && !copied(tp, v.inTP)
@@ -52,7 +52,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		r2.Header = make(http.Header, 3)
 	}
 	if !hasID {
-		r2.Header[v.header] = []string{v.id}
+		r2.Header[v.c.header] = []string{v.id}
 	}
 	if !hasTP {
 		// The caller set no traceparent: this call is a child of our span.

@@ -21,6 +21,9 @@ import (
 //     handler started; httpmw-validator answers from Config.Validator
 //     without running the handler; httpmw-generated runs the handler, hashes
 //     the body and then answers 304.
+//   - req=412: If-Match names a stale tag; ServeContent answers an empty 412,
+//     httpmw-validator a problem+json document (RFC 9457) without running the
+//     handler.
 //   - req=200: an unconditional GET; ServeContent copies from a
 //     bytes.Reader, httpmw-generated buffers and hashes a plain Write,
 //     and "write" is the plain Write with no middleware.
@@ -55,6 +58,8 @@ func BenchmarkCache(b *testing.B) {
 		}
 		return r
 	}
+	stale := httptest.NewRequest(http.MethodGet, "/", nil)
+	stale.Header.Set("If-Match", `"v41"`)
 	for _, c := range []struct {
 		name string
 		h    http.Handler
@@ -65,6 +70,8 @@ func BenchmarkCache(b *testing.B) {
 		{"req=304/impl=servecontent", serveContent, get(tag), 304},
 		{"req=304/impl=httpmw-validator", validated.Handler(write), get(tag), 304},
 		{"req=304/impl=httpmw-generated", generated, get(genTag), 304},
+		{"req=412/impl=servecontent", serveContent, stale, 412},
+		{"req=412/impl=httpmw-validator", validated.Handler(write), stale, 412},
 		{"req=200/impl=write", write, get(""), 200},
 		{"req=200/impl=servecontent", serveContent, get(""), 200},
 		{"req=200/impl=httpmw-validator", validated.Handler(write), get(""), 200},

@@ -4,9 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/jiec/httpmw/internal/header"
+	"github.com/jiec/httpmw/internal/problem"
 )
 
 // DefaultMaxBodySize is the largest body held to generate an ETag when
@@ -76,6 +79,21 @@ type config struct {
 	cacheControl string
 	vary         []string
 	errorHandler func(http.ResponseWriter, *http.Request, error)
+
+	// Field values shared by every 304 answered before the handler runs
+	// (final responses: nobody downstream writes to them). Both have
+	// len == cap, so an append elsewhere reallocates.
+	cacheControlValue []string // {cacheControl}
+	varyValue         []string // vary as AddVary builds it on an empty header
+
+	failures [3]failure // precomputed 412 problem+json, one per error
+}
+
+// failure is a precomputed problem+json response for a failed precondition.
+type failure struct {
+	err                          *PreconditionError
+	body                         []byte
+	contentType, length, nosniff []string
 }
 
 func compile(c Config) (config, error) {
@@ -98,6 +116,20 @@ func compile(c Config) (config, error) {
 			continue
 		}
 		cc.vary = append(cc.vary, http.CanonicalHeaderKey(name))
+	}
+	if cc.cacheControl != "" {
+		cc.cacheControlValue = []string{cc.cacheControl}
+	}
+	if len(cc.vary) > 0 {
+		h := http.Header{}
+		header.AddVary(h, cc.vary...)
+		cc.varyValue = slices.Clip(h["Vary"])
+	}
+	contentType, nosniff := []string{problem.ContentType}, []string{"nosniff"}
+	for i, err := range [...]*PreconditionError{errIfMatch, errIfUnmodifiedSince, errIfNoneMatch} {
+		body := problem.Marshal(nil, problem.Details{Status: http.StatusPreconditionFailed, Detail: err.detail()})
+		cc.failures[i] = failure{err: err, body: body, contentType: contentType,
+			length: []string{strconv.Itoa(len(body))}, nosniff: nosniff}
 	}
 	return cc, errors.Join(errs...)
 }

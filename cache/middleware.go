@@ -1,17 +1,77 @@
 package cache
 
 import (
+	"hash/maphash"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/jiec/httpmw/internal/header"
 	"github.com/jiec/httpmw/internal/problem"
+	"github.com/jiec/httpmw/internal/traceid"
 )
 
 // Middleware adds validators to responses and answers conditional requests.
 // It is safe for concurrent use. A nil *Middleware is not usable; call New.
 type Middleware struct {
 	cfg config
+
+	// Recent ETags and Last-Modified times the Validator returned, parsed and
+	// formatted, so that revalidating a resource again and again costs no
+	// parsing, formatting or allocation. Direct-mapped: a slot holds the
+	// last entry hashed to it.
+	seed  maphash.Seed
+	etags [recentSlots]atomic.Pointer[sharedETag]
+	dates [recentSlots]atomic.Pointer[sharedDate]
+}
+
+// recentSlots is the number of slots of each table of recent validators.
+const recentSlots = 64
+
+// sharedETag is an ETag returned by Config.Validator, parsed. value[:] is
+// its field value for 304s: shared, with len == cap.
+type sharedETag struct {
+	raw   string      // as returned
+	tag   header.ETag // parsed
+	value [1]string   // tag.String()
+}
+
+// sharedDate is a Last-Modified time, formatted. value[:] is its field
+// value for 304s: shared, with len == cap.
+type sharedDate struct {
+	sec   int64     // Unix seconds
+	value [1]string // HTTP-date
+}
+
+// validatorETag parses raw (a Validators.ETag; zero Opaque if it is empty or
+// invalid). e is its recent entry, if any; slot is where it goes.
+func (m *Middleware) validatorETag(raw string) (t header.ETag, e *sharedETag, slot uint64) {
+	if raw == "" {
+		return t, nil, 0
+	}
+	slot = maphash.String(m.seed, raw) % recentSlots
+	if e := m.etags[slot].Load(); e != nil && e.raw == raw {
+		return e.tag, e, slot
+	}
+	return parseETag(raw), nil, slot
+}
+
+// recentETag records t (raw as the Validator returned it) in slot.
+func (m *Middleware) recentETag(slot uint64, raw string, t header.ETag) *sharedETag {
+	e := &sharedETag{raw: raw, tag: t, value: [1]string{t.String()}}
+	m.etags[slot].Store(e)
+	return e
+}
+
+// lastModified returns sec (Unix seconds) formatted as an HTTP-date.
+func (m *Middleware) lastModified(sec int64) *sharedDate {
+	slot := uint64(sec) * 0x9e3779b97f4a7c15 >> 58 // Fibonacci hashing to 6 bits
+	if d := m.dates[slot].Load(); d != nil && d.sec == sec {
+		return d
+	}
+	d := &sharedDate{sec: sec, value: [1]string{time.Unix(sec, 0).UTC().Format(http.TimeFormat)}}
+	m.dates[slot].Store(d)
+	return d
 }
 
 // New validates cfg and returns a Middleware. It reports every problem at
@@ -21,7 +81,7 @@ func New(cfg Config) (*Middleware, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Middleware{cfg: c}, nil
+	return &Middleware{cfg: c, seed: maphash.MakeSeed()}, nil
 }
 
 // Handler wraps next with the zero Config: generated ETags for bodies up to
@@ -52,14 +112,21 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		v, ok = m.cfg.validator(r)
 		ok = ok && !(safe && v.Missing)
 	}
-	var s state
+	var (
+		s    state
+		et   *sharedETag
+		slot uint64
+	)
 	if ok {
-		s = state{etag: parseETag(v.ETag), exists: !v.Missing}
+		s = state{exists: !v.Missing}
+		s.etag, et, slot = m.validatorETag(v.ETag)
 		s.setLastModified(v.LastModified)
 		switch res, perr := evaluate(r.Method, r.Header, &s); res {
 		case notModified:
-			m.addHeaders(w.Header(), &s, true)
-			writeNotModified(w)
+			if et == nil && s.etag.Opaque != "" {
+				et = m.recentETag(slot, v.ETag, s.etag)
+			}
+			m.notModified(w, &s, et)
 			return
 		case failed:
 			m.fail(w, r, perr)
@@ -75,10 +142,10 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	cw.Reset(w, cw)
 	cw.m, cw.r = m, r
 	if ok {
-		cw.added = m.addHeaders(w.Header(), &s, false)
+		cw.added = m.addHeaders(w.Header(), &s, et)
 		cw.validated = s.etag.Opaque != ""
 	} else {
-		cw.added = m.addHeaders(w.Header(), nil, false)
+		cw.added = m.addHeaders(w.Header(), nil, nil)
 	}
 	next.ServeHTTP(&cw.Writer, r)
 	cw.finish()
@@ -101,40 +168,90 @@ const (
 	addedLastModified
 )
 
-// addHeaders sets Vary, Cache-Control and the validators of s (if not nil)
-// on a response to GET or HEAD. A 304 gets Last-Modified only when it has no
-// ETag (RFC 9110 §15.4.5).
-func (m *Middleware) addHeaders(h http.Header, s *state, notModified bool) added {
+// addHeaders sets Vary, Cache-Control and the validators of s (if not nil;
+// et is the shared entry of its ETag, if any) on a response to GET or HEAD
+// before the handler runs.
+func (m *Middleware) addHeaders(h http.Header, s *state, et *sharedETag) added {
 	var a added
+	empty := len(h) == 0 // no field to look up
 	if len(m.cfg.vary) > 0 {
 		header.AddVary(h, m.cfg.vary...)
 	}
-	// One backing array for the (at most three) values; each field gets a
-	// full slice of length 1, so an append by someone else reallocates.
-	var vals []string
-	set := func(k, v string) {
-		if vals == nil {
-			vals = make([]string, 0, 3)
-		}
-		vals = append(vals, v)
-		h[k] = vals[len(vals)-1 : len(vals) : len(vals)]
-	}
-	if m.cfg.cacheControl != "" && h["Cache-Control"] == nil {
-		set("Cache-Control", m.cfg.cacheControl)
+	var cc, etag, lastMod string
+	if m.cfg.cacheControl != "" && (empty || h["Cache-Control"] == nil) {
+		cc = m.cfg.cacheControl
 		a |= addedCacheControl
 	}
-	if s == nil {
+	if s != nil {
+		if s.etag.Opaque != "" && (empty || h["Etag"] == nil) {
+			if et != nil {
+				etag = et.value[0] // spares "W/" + Opaque
+			} else {
+				etag = s.etag.String()
+			}
+			a |= addedETag
+		}
+		if s.hasLM && (empty || h["Last-Modified"] == nil) {
+			lastMod = m.lastModified(s.lastMod).value[0]
+			a |= addedLastModified
+		}
+	}
+	if a == 0 {
 		return a
 	}
-	if s.etag.Opaque != "" && h["Etag"] == nil {
-		set("Etag", s.etag.String())
-		a |= addedETag
-	}
-	if s.hasLM && h["Last-Modified"] == nil && !(notModified && h["Etag"] != nil) {
-		set("Last-Modified", time.Unix(s.lastMod, 0).UTC().Format(http.TimeFormat))
-		a |= addedLastModified
+	// The handler may write to these values in place: one backing array of
+	// this request's own for them, each field a full slice of length 1 so
+	// that an append reallocates.
+	vals := make([]string, 0, 3)
+	for _, f := range [...]struct {
+		bit        added
+		key, value string
+	}{{addedCacheControl, "Cache-Control", cc}, {addedETag, "Etag", etag}, {addedLastModified, "Last-Modified", lastMod}} {
+		if a&f.bit != 0 {
+			vals = append(vals, f.value)
+			h[f.key] = vals[len(vals)-1 : len(vals) : len(vals)]
+		}
 	}
 	return a
+}
+
+// notModified answers 304 before the handler runs, with the fields of RFC
+// 9110 §15.4.5: Vary, Cache-Control and the ETag (or, without one, the
+// Last-Modified) of s. The response is final and nobody downstream gets to
+// write to its fields, so they get the shared, precomputed values.
+func (m *Middleware) notModified(w http.ResponseWriter, s *state, et *sharedETag) {
+	h := w.Header()
+	empty := len(h) == 0 // no field to look up, keep or drop
+	known := 0           // fields known to be in h and kept
+	if len(m.cfg.vary) > 0 {
+		if empty || h["Vary"] == nil {
+			h["Vary"] = m.cfg.varyValue
+		} else {
+			header.AddVary(h, m.cfg.vary...)
+		}
+		known++
+	}
+	if m.cfg.cacheControl != "" {
+		if empty || h["Cache-Control"] == nil {
+			h["Cache-Control"] = m.cfg.cacheControlValue
+		}
+		known++
+	}
+	etag := !empty && h["Etag"] != nil
+	if !etag && et != nil {
+		h["Etag"] = et.value[:]
+		etag = true
+	}
+	if etag {
+		known++
+	} else if s.hasLM && (empty || h["Last-Modified"] == nil) {
+		h["Last-Modified"] = m.lastModified(s.lastMod).value[:]
+		known++
+	}
+	if len(h) > known {
+		dropNotModified(h, etag)
+	}
+	w.WriteHeader(http.StatusNotModified)
 }
 
 // fail answers 412 for a failed precondition.
@@ -143,8 +260,25 @@ func (m *Middleware) fail(w http.ResponseWriter, r *http.Request, err *Precondit
 		m.cfg.errorHandler(w, r, err)
 		return
 	}
-	problem.Write(w, r, problem.Details{
-		Status: http.StatusPreconditionFailed,
-		Detail: err.Field + " does not hold for the current state of the resource",
-	})
+	if traceid.ID(r.Context()) == "" {
+		for i := range m.cfg.failures {
+			if f := &m.cfg.failures[i]; f.err == err {
+				// What problem.Write does, with the precomputed document.
+				h := w.Header()
+				h["Content-Type"] = f.contentType
+				h["Content-Length"] = f.length
+				h["X-Content-Type-Options"] = f.nosniff
+				delete(h, "Content-Encoding")
+				delete(h, "Etag")
+				delete(h, "Last-Modified")
+				w.WriteHeader(http.StatusPreconditionFailed)
+				if r.Method != http.MethodHead {
+					_, _ = w.Write(f.body)
+				}
+				return
+			}
+		}
+	}
+	// With a trace id the document carries it (RFC 9457 extension member).
+	problem.Write(w, r, problem.Details{Status: http.StatusPreconditionFailed, Detail: err.detail()})
 }

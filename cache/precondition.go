@@ -19,6 +19,11 @@ func (e *PreconditionError) Error() string {
 	return "cache: precondition failed: " + e.Field
 }
 
+// detail is the "detail" member of the 412 problem+json.
+func (e *PreconditionError) detail() string {
+	return e.Field + " does not hold for the current state of the resource"
+}
+
 var (
 	errIfMatch           = &PreconditionError{Field: "If-Match"}
 	errIfUnmodifiedSince = &PreconditionError{Field: "If-Unmodified-Since"}
@@ -61,12 +66,13 @@ func conditional(h http.Header) bool {
 // for which preconditions are ignored (§13.2.1).
 func evaluate(method string, h http.Header, s *state) (result, *PreconditionError) {
 	// Step 1: If-Match (strong comparison, §13.1.1); else step 2:
-	// If-Unmodified-Since (§13.1.4).
-	if im := h["If-Match"]; present(im) {
-		if !holds(im, s, false) {
-			return failed, errIfMatch
-		}
-	} else if s.hasLM {
+	// If-Unmodified-Since (§13.1.4). A list that holds is present, so it is
+	// read a second time only when it does not.
+	switch im := h["If-Match"]; {
+	case im != nil && holds(im, s, false):
+	case present(im):
+		return failed, errIfMatch
+	case s.hasLM:
 		if t, ok := date(h["If-Unmodified-Since"]); ok && s.lastMod > t.Unix() {
 			return failed, errIfUnmodifiedSince
 		}
@@ -74,14 +80,14 @@ func evaluate(method string, h http.Header, s *state) (result, *PreconditionErro
 	// Step 3: If-None-Match (weak comparison, §13.1.2); else step 4:
 	// If-Modified-Since, GET and HEAD only (§13.1.3).
 	safe := method == http.MethodGet || method == http.MethodHead
-	if inm := h["If-None-Match"]; present(inm) {
-		if holds(inm, s, true) {
-			if safe {
-				return notModified, nil
-			}
-			return failed, errIfNoneMatch
+	switch inm := h["If-None-Match"]; {
+	case inm != nil && holds(inm, s, true):
+		if safe {
+			return notModified, nil
 		}
-	} else if safe && s.hasLM {
+		return failed, errIfNoneMatch
+	case present(inm):
+	case safe && s.hasLM:
 		if t, ok := date(h["If-Modified-Since"]); ok && s.lastMod <= t.Unix() {
 			return notModified, nil
 		}
@@ -153,18 +159,41 @@ func isRepresentationField(k string) bool {
 	return false
 }
 
+// notModifiedDrops lists the fields dropNotModified removes: those
+// isRepresentationField reports, then Last-Modified.
+var notModifiedDrops = [...]string{"Content-Type", "Content-Length", "Content-Encoding", "Content-Language",
+	"Content-Range", "Content-Digest", "Repr-Digest", "Transfer-Encoding", "Trailer", "Last-Modified"}
+
+// rangeDropMax is the largest header map that dropNotModified ranges over;
+// deleting the ten names is cheaper for larger maps.
+const rangeDropMax = 8
+
 // writeNotModified answers 304 on w per RFC 9110 §15.4.5.
 func writeNotModified(w http.ResponseWriter) {
 	h := w.Header()
-	etag := h["Etag"] != nil
-	// Ranging over the few fields present is cheaper than deleting each name.
+	dropNotModified(h, h["Etag"] != nil)
+	w.WriteHeader(http.StatusNotModified)
+}
+
+// dropNotModified removes from h the fields a 304 does not carry: the
+// representation metadata, and Last-Modified when there is an ETag (it only
+// guides cache updates without one).
+func dropNotModified(h http.Header, etag bool) {
+	if len(h) > rangeDropMax {
+		drops := notModifiedDrops[:]
+		if !etag {
+			drops = drops[:len(drops)-1]
+		}
+		for _, k := range drops {
+			delete(h, k)
+		}
+		return
+	}
 	for k := range h {
 		if isRepresentationField(k) || etag && k == "Last-Modified" {
-			// Last-Modified only guides cache updates when there is no ETag.
 			delete(h, k)
 		}
 	}
-	w.WriteHeader(http.StatusNotModified)
 }
 
 // clearForError removes the fields of a 200 response the handler prepared

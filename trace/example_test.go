@@ -161,3 +161,13 @@ func ExampleConfig_accessLog() {
 	// Output:
 	// level=INFO msg=request method=GET path=/items/9 status=404 bytes=13 trace_id=abc-123
 }
+
+// New reports every problem of a Config at once, each naming its field.
+func ExampleNew() {
+	_, err := trace.New(trace.Config{Header: "Content-Length", UUIDVersion: 5, TraceStateLimit: 100})
+	fmt.Println(err)
+	// Output:
+	// trace: Header: framing or hop-by-hop header (value "Content-Length")
+	// trace: UUIDVersion: must be 4 or 7 (value "5")
+	// trace: TraceStateLimit: must be between 512 and 8192 (value "100")
+}

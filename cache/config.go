@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/jiec/httpmw/internal/header"
@@ -89,11 +88,10 @@ type config struct {
 	failures [3]failure // precomputed 412 problem+json, one per error
 }
 
-// failure is a precomputed problem+json response for a failed precondition.
+// failure is the precomputed problem+json response for a failed precondition.
 type failure struct {
-	err                          *PreconditionError
-	body                         []byte
-	contentType, length, nosniff []string
+	err *PreconditionError
+	doc *problem.Prepared
 }
 
 func compile(c Config) (config, error) {
@@ -125,11 +123,9 @@ func compile(c Config) (config, error) {
 		header.AddVary(h, cc.vary...)
 		cc.varyValue = slices.Clip(h["Vary"])
 	}
-	contentType, nosniff := []string{problem.ContentType}, []string{"nosniff"}
 	for i, err := range [...]*PreconditionError{errIfMatch, errIfUnmodifiedSince, errIfNoneMatch} {
-		body := problem.Marshal(nil, problem.Details{Status: http.StatusPreconditionFailed, Detail: err.detail()})
-		cc.failures[i] = failure{err: err, body: body, contentType: contentType,
-			length: []string{strconv.Itoa(len(body))}, nosniff: nosniff}
+		cc.failures[i] = failure{err: err,
+			doc: problem.Prepare(problem.Details{Status: http.StatusPreconditionFailed, Detail: err.detail()})}
 	}
 	return cc, errors.Join(errs...)
 }

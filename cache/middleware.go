@@ -8,7 +8,6 @@ import (
 
 	"github.com/jiec/httpmw/internal/header"
 	"github.com/jiec/httpmw/internal/problem"
-	"github.com/jiec/httpmw/internal/traceid"
 )
 
 // Middleware adds validators to responses and answers conditional requests.
@@ -260,25 +259,11 @@ func (m *Middleware) fail(w http.ResponseWriter, r *http.Request, err *Precondit
 		m.cfg.errorHandler(w, r, err)
 		return
 	}
-	if traceid.ID(r.Context()) == "" {
-		for i := range m.cfg.failures {
-			if f := &m.cfg.failures[i]; f.err == err {
-				// What problem.Write does, with the precomputed document.
-				h := w.Header()
-				h["Content-Type"] = f.contentType
-				h["Content-Length"] = f.length
-				h["X-Content-Type-Options"] = f.nosniff
-				delete(h, "Content-Encoding")
-				delete(h, "Etag")
-				delete(h, "Last-Modified")
-				w.WriteHeader(http.StatusPreconditionFailed)
-				if r.Method != http.MethodHead {
-					_, _ = w.Write(f.body)
-				}
-				return
-			}
+	for i := range m.cfg.failures {
+		if f := &m.cfg.failures[i]; f.err == err {
+			f.doc.Write(w, r) // precomputed unless the request has a trace id
+			return
 		}
 	}
-	// With a trace id the document carries it (RFC 9457 extension member).
 	problem.Write(w, r, problem.Details{Status: http.StatusPreconditionFailed, Detail: err.detail()})
 }

@@ -157,18 +157,12 @@ type compiled struct {
 	varyNames     []string
 	star          []string
 	trueValue     []string
-	failures      [numReasons]failure
+	failures      [numReasons]*problem.Prepared // precomputed 403s
 }
 
 type methodValue struct {
 	name string
 	acam []string
-}
-
-// failure is a precomputed problem+json response for a failed preflight.
-type failure struct {
-	body                         []byte
-	contentType, length, nosniff []string
 }
 
 // smallOrigins is how many exact origins are compared one by one rather than
@@ -240,13 +234,7 @@ func compile(cfg *Config) (*compiled, error) {
 	}
 	c.preflightVary = []string{strings.Join(c.varyNames, ", ")}
 	for i, detail := range failureDetails {
-		body := problem.Marshal(nil, problem.Details{Status: http.StatusForbidden, Detail: detail})
-		c.failures[i] = failure{
-			body:        body,
-			contentType: []string{problem.ContentType},
-			length:      []string{strconv.Itoa(len(body))},
-			nosniff:     []string{"nosniff"},
-		}
+		c.failures[i] = problem.Prepare(problem.Details{Status: http.StatusForbidden, Detail: detail})
 	}
 	return c, nil
 }

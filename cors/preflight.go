@@ -5,8 +5,6 @@ import (
 	"slices"
 
 	"github.com/jiec/httpmw/internal/header"
-	"github.com/jiec/httpmw/internal/problem"
-	"github.com/jiec/httpmw/internal/traceid"
 )
 
 // reason says why a preflight failed; it indexes failureErrors,
@@ -263,17 +261,7 @@ func (c *compiled) fail(w http.ResponseWriter, r *http.Request, why reason) bool
 		c.errorHandler(w, r, failureErrors[why])
 		return false
 	}
-	if traceid.ID(r.Context()) != "" {
-		problem.Write(w, r, problem.Details{Status: http.StatusForbidden, Detail: failureDetails[why]})
-		return false
-	}
 	// Precomputed problem+json: failing preflights cost no allocation.
-	f := &c.failures[why]
-	h := w.Header()
-	h["Content-Type"] = f.contentType
-	h["Content-Length"] = f.length
-	h["X-Content-Type-Options"] = f.nosniff
-	w.WriteHeader(http.StatusForbidden)
-	_, _ = w.Write(f.body)
+	c.failures[why].Write(w, r)
 	return false
 }

@@ -156,3 +156,15 @@ func ExampleMiddleware_Handler() {
 	// /assets/app.css public, max-age=31536000, immutable
 	// /api/me private, no-cache
 }
+
+// New reports every problem of a Config at once, each naming its field.
+func ExampleNew() {
+	_, err := cache.New(cache.Config{
+		CacheControl: cache.CacheControl{}.NoStore().MaxAge(time.Hour),
+		Vary:         []string{"Accept Language"},
+	})
+	fmt.Println(err)
+	// Output:
+	// cache: CacheControl: no-store contradicts directives that let caches keep the response (value "no-store, max-age=3600")
+	// cache: Vary: not a field name (value "Accept Language")
+}

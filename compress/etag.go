@@ -68,17 +68,15 @@ func suffixNotModifiedETag(h http.Header, cd coding, inm []string) {
 }
 
 // parseSuffixed reports whether the list element e is a strong entity tag
-// whose opaque part ends in "-" and the name of a coding, and which coding.
+// whose opaque part ends in "-" and the name of a coding, and which coding
+// (header.CutCodingSuffix, shared with cache).
 func parseSuffixed(e string) (coding, bool) {
 	t, ok := header.ParseETag(e)
 	if !ok || t.Weak {
 		return codingIdentity, false
 	}
-	o := t.Opaque[1 : len(t.Opaque)-1]
-	for i, n := range codingNames {
-		if len(o) > len(n)+1 && strings.HasSuffix(o, n) && o[len(o)-len(n)-1] == '-' {
-			return coding(i), true
-		}
+	if _, n := header.CutCodingSuffix(t.Opaque[1 : len(t.Opaque)-1]); n != "" {
+		return codingByName(n)
 	}
 	return codingIdentity, false
 }

@@ -43,18 +43,12 @@ var (
 	_ writer.BodyInterceptor = (*response)(nil)
 )
 
-// Shared single-element header values; never modified in place (headers are
-// only ever replaced or appended to, and append copies at cap).
-var (
-	varyAE        = []string{"Accept-Encoding"}
-	codingHeaders = [numCodings][]string{{Zstd}, {Brotli}, {Gzip}, {Deflate}}
-)
-
-// addVary merges "Vary: Accept-Encoding" without allocating in the common
-// case of a response with no Vary yet.
+// addVary merges "Vary: Accept-Encoding". Each response gets its own slice:
+// a handler may write into its header values in place, and a slice shared
+// between responses would then change (and race on) every other response.
 func addVary(h http.Header) {
 	if _, ok := h["Vary"]; !ok {
-		h["Vary"] = varyAE[:1:1]
+		h["Vary"] = []string{"Accept-Encoding"}
 		return
 	}
 	header.AddVary(h, "Accept-Encoding")
@@ -182,7 +176,7 @@ func (r *response) decide(large bool) error {
 // start switches to compressing: it edits the headers and sends the status.
 func (r *response) start() {
 	h := r.Writer.Header()
-	h["Content-Encoding"] = codingHeaders[r.cd][:1:1]
+	h["Content-Encoding"] = []string{codingNames[r.cd]}
 	delete(h, "Content-Length")
 	delete(h, "Accept-Ranges") // ranges of the encoded body would not match
 	suffixETag(h, r.cd)

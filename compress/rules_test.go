@@ -430,3 +430,29 @@ func TestHeadMatchesGetStackedWithCache(t *testing.T) {
 		}
 	}
 }
+
+// A handler that writes into a header value in place changes its own
+// response only: the Vary and Content-Encoding values compress sets are not
+// shared between responses (the data race of rs/cors#198).
+func TestHandlersCannotCorruptOtherResponsesHeaders(t *testing.T) {
+	body := jsonBody(4096)
+	h := compress.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Query().Get("evil") != "" {
+			w.Header()["Vary"][0] = "Cookie"
+			_, _ = w.Write(body)
+			w.Header()["Content-Encoding"][0] = "evil"
+			return
+		}
+		_, _ = w.Write(body)
+	}))
+	for _, target := range []string{"/?evil=1", "/", "/?evil=1", "/"} {
+		req := httptest.NewRequest(http.MethodGet, target, nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if target == "/" && (rec.Header().Get("Vary") != "Accept-Encoding" || rec.Header().Get("Content-Encoding") != "gzip") {
+			t.Fatalf("after a handler wrote in place: Vary %q, Content-Encoding %q", rec.Header().Get("Vary"), rec.Header().Get("Content-Encoding"))
+		}
+	}
+}

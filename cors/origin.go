@@ -186,9 +186,10 @@ func validHost(h string) string {
 }
 
 // isDomainName reports whether h is dot-separated non-empty labels of
-// lowercase ASCII letters, digits, '-' and '_', at most 253 bytes.
+// lowercase ASCII letters, digits, '-' and '_', at most 253 bytes, with no
+// label starting or ending with '-' (RFC 1123 §2.1).
 func isDomainName(h string) bool {
-	if h == "" || len(h) > 253 {
+	if h == "" || len(h) > 253 || h[0] == '-' || h[len(h)-1] == '-' {
 		return false
 	}
 	label := 0
@@ -196,7 +197,7 @@ func isDomainName(h string) bool {
 		c := h[i]
 		switch {
 		case c == '.':
-			if label == 0 {
+			if label == 0 || h[i-1] == '-' || i+1 < len(h) && h[i+1] == '-' {
 				return false
 			}
 			label = 0

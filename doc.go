@@ -36,7 +36,9 @@
 // and compress weakens the ETag it sees. Any other order still works: each
 // package sets its headers before calling the next handler, merges Vary, and
 // wraps the ResponseWriter through the one shared wrapper that keeps Flush,
-// Hijack, io.ReaderFrom and http.ResponseController working.
+// io.ReaderFrom and http.ResponseController working. Hijack through
+// http.NewResponseController(w).Hijack(); the wrapper has no Hijack method of
+// its own, so a legacy w.(http.Hijacker) assertion fails.
 //
 // # Chain example
 //

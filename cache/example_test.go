@@ -168,3 +168,22 @@ func ExampleNew() {
 	// cache: CacheControl: no-store contradicts directives that let caches keep the response (value "no-store, max-age=3600")
 	// cache: Vary: not a field name (value "Accept Language")
 }
+
+// Handler (the zero Config) gives a 200 a strong ETag from its body and
+// answers a matching If-None-Match with 304.
+func ExampleHandler() {
+	h := cache.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, "hello")
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	etag := rec.Header().Get("ETag")
+
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Header.Set("If-None-Match", etag)
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	fmt.Println(etag != "", rec.Code, rec.Body.Len())
+	// Output:
+	// true 304 0
+}

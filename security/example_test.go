@@ -171,3 +171,18 @@ func ExamplePermissions() {
 	// Output:
 	// geolocation=(self "https://maps.example"), fullscreen=*, camera=()
 }
+
+// Handler applies the default headers (the zero Config) to every response.
+func ExampleHandler() {
+	h := security.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("X-Powered-By", "framework 1.0") // removed by the middleware
+		fmt.Fprintln(w, "ok")
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://example.com/", nil))
+	fmt.Println(rec.Header().Get("X-Content-Type-Options"), rec.Header().Get("X-Frame-Options"))
+	fmt.Printf("HSTS over plain HTTP: %q, X-Powered-By: %q\n", rec.Header().Get("Strict-Transport-Security"), rec.Header().Get("X-Powered-By"))
+	// Output:
+	// nosniff SAMEORIGIN
+	// HSTS over plain HTTP: "", X-Powered-By: ""
+}

@@ -75,14 +75,18 @@
 // received, in every coding, and 304s carry the 200's tag. With compress
 // inside, cache hashes the compressed bytes, which gives each content coding
 // its own strong tag (RFC 9110 §8.8.3.3), and a handler's own strong tag
-// reaches cache already suffixed. But a Config.Validator's tag "t" is
-// compared before compress runs, while the encoded 200 carries "t-gzip": such
-// responses are never answered 304 by cache (the handler runs and answers
-// 200) and If-Match with their tag gets 412. Use compress outside cache when
-// using a Validator. When the
-// handler's representation depends on request fields that an inner
+// reaches cache already suffixed. A Config.Validator's tag "t" is compared
+// before compress runs, while the encoded 200 carries "t-gzip": so cache
+// itself lets a strong request tag that is the Validator's strong tag plus
+// one of those coding suffixes match like "t" (for If-None-Match and
+// If-Match alike, as compress outside would have removed the suffix), and a
+// 304 answering such an If-None-Match element carries that element as its
+// ETag, the validator of the 200 the client holds (RFC 9111 §4.3.4), with
+// Accept-Encoding merged into Vary. Both orders therefore answer the same.
+// When the handler's representation depends on request fields that an inner
 // middleware negotiates (Accept, Accept-Language, and Accept-Encoding when
 // compress is inside), list them in Config.Vary so that 304s answered before
 // the handler carry the same Vary as the 200, and make Config.Validator
-// return a different ETag per representation.
+// return a different ETag per representation (compress already tells the
+// content codings apart by their suffix).
 package cache

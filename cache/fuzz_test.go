@@ -25,6 +25,9 @@ func ours(t *testing.T, method, etag string, lastMod time.Time, req http.Header)
 	}
 	rec := httptest.NewRecorder()
 	m.Handler(http.HandlerFunc(okHandler)).ServeHTTP(rec, request(method, req))
+	// The response path compares without coding suffixes, as behind
+	// compress.
+	req = unsuffixed(etag, req)
 	if _, valid := header.ParseETag(etag); method != "GET" && method != "HEAD" || etag != "" && !valid {
 		// Validators.ETag quotes a bare tag; a handler's invalid ETag field
 		// is taken as it is, so the two paths differ by design.
@@ -47,6 +50,44 @@ func ours(t *testing.T, method, etag string, lastMod time.Time, req http.Header)
 		t.Fatalf("304 with body %q or Content-Type %q", rec.Body.String(), rec.Header().Get("Content-Type"))
 	}
 	return rec.Code
+}
+
+// unsuffixed returns req, or a copy whose If-Match and If-None-Match name
+// etag where req named etag with a coding suffix ("a-gzip" for "a", both
+// strong), which the Validator path matches like etag: what compress outside
+// cache would pass on. Lines are rejoined with ", " when rewritten.
+func unsuffixed(etag string, req http.Header) http.Header {
+	cur, ok := header.ParseETag(etag)
+	if !ok || cur.Weak {
+		return req
+	}
+	var out http.Header
+	for _, k := range []string{"If-Match", "If-None-Match"} {
+		if header.TotalLen(req[k]) > header.MaxLen {
+			continue
+		}
+		var elems []string
+		found := false
+		for e := range header.ETags(req[k]) {
+			if t, ok := header.ParseETag(e); ok && !t.Weak {
+				if base, n := header.CutCodingSuffix(t.Opaque[1 : len(t.Opaque)-1]); n != "" && `"`+base+`"` == cur.Opaque {
+					e, found = cur.Opaque, true
+				}
+			}
+			elems = append(elems, e)
+		}
+		if !found {
+			continue
+		}
+		if out == nil {
+			out = req.Clone()
+		}
+		out[k] = []string{strings.Join(elems, ", ")}
+	}
+	if out == nil {
+		return req
+	}
+	return out
 }
 
 // wellFormed reports whether every element of an entity-tag list is "*" or
@@ -74,6 +115,8 @@ func FuzzEntityTagLists(f *testing.F) {
 	}
 	f.Add(uint8(2), `W/"a"`, `"a", *`, `W/"a",,`)
 	f.Add(uint8(1), `"é"`, `"\x80"`, `"a,b", "é"`)
+	f.Add(uint8(0), `"a"`, `"a-gzip"`, `"b", "a-br"`)
+	f.Add(uint8(2), `"a"`, `W/"a-gzip"`, `"a-zstd",`)
 	f.Fuzz(func(t *testing.T, mi uint8, etag, im, inm string) {
 		method := fuzzMethods[int(mi)%len(fuzzMethods)]
 		// net/http's reader trims OWS around field values.
@@ -96,7 +139,7 @@ func FuzzEntityTagLists(f *testing.F) {
 		if !validTag || !wellFormed(im) || !wellFormed(inm) || strings.ContainsAny(im+inm+etag, "\r\n") {
 			return
 		}
-		if want := serveContent(diffCase{method: method, etag: etag, req: req}); got != want {
+		if want := serveContent(diffCase{method: method, etag: etag, req: unsuffixed(etag, req)}); got != want {
 			t.Fatalf("%s etag %q If-Match %q If-None-Match %q: got %d, ServeContent %d", method, etag, im, inm, got, want)
 		}
 	})

@@ -117,7 +117,7 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		slot uint64
 	)
 	if ok {
-		s = state{exists: !v.Missing}
+		s = state{exists: !v.Missing, coded: true}
 		s.etag, et, slot = m.validatorETag(v.ETag)
 		s.setLastModified(v.LastModified)
 		switch res, perr := evaluate(r.Method, r.Header, &s); res {
@@ -230,6 +230,15 @@ func (m *Middleware) notModified(w http.ResponseWriter, s *state, et *sharedETag
 		}
 		known++
 	}
+	if s.codedTag != "" {
+		// The client holds an encoded response: the 304 carries its tag
+		// (RFC 9111 §4.3.4) and the Vary of a response that compress, inside,
+		// would have sent.
+		if len(m.cfg.vary) == 0 && (empty || h["Vary"] == nil) {
+			known++
+		}
+		header.AddVary(h, "Accept-Encoding")
+	}
 	if m.cfg.cacheControl != "" {
 		if empty || h["Cache-Control"] == nil {
 			h["Cache-Control"] = m.cfg.cacheControlValue
@@ -237,7 +246,10 @@ func (m *Middleware) notModified(w http.ResponseWriter, s *state, et *sharedETag
 		known++
 	}
 	etag := !empty && h["Etag"] != nil
-	if !etag && et != nil {
+	if !etag && s.codedTag != "" {
+		h["Etag"] = []string{s.codedTag}
+		etag = true
+	} else if !etag && et != nil {
 		h["Etag"] = et.value[:]
 		etag = true
 	}

@@ -45,6 +45,15 @@ type state struct {
 	lastMod int64       // modification time in Unix seconds, if hasLM
 	hasLM   bool
 	exists  bool // a current representation exists
+
+	// coded makes a strong request tag match a strong etag when it is etag
+	// with a coding suffix ("v1-gzip" for "v1"): the tag compress gives the
+	// encoded representation of the same state, when it runs inside the
+	// middleware (a Config.Validator's tag is compared before it runs).
+	coded bool
+	// codedTag is the If-None-Match element that matched that way, the
+	// validator of the response the client holds (for the 304).
+	codedTag string
 }
 
 // setLastModified records t (zero: unknown) at the one-second resolution of
@@ -96,15 +105,38 @@ func evaluate(method string, h http.Header, s *state) (result, *PreconditionErro
 }
 
 // holds reports whether an If-Match (weak false) or If-None-Match (weak
-// true) list names the current representation: one of its tags matches, or
-// it is "*" and a representation exists. A field longer than header.MaxLen
+// true) list names the current representation: one of its tags matches
+// (with s.coded, also its strong tag with a coding suffix; the first
+// matching element decides which), or it is "*" and a representation exists. A field longer than header.MaxLen
 // is malformed and names nothing.
 func holds(values []string, s *state, weak bool) bool {
 	if !s.exists || header.TotalLen(values) > header.MaxLen {
 		return false
 	}
-	matched, any, _ := header.MatchETags(values, s.etag, weak)
-	return matched || any
+	if !s.coded || s.etag.Weak || s.etag.Opaque == "" {
+		matched, any, _ := header.MatchETags(values, s.etag, weak)
+		return matched || any
+	}
+	cur := s.etag.Opaque[1 : len(s.etag.Opaque)-1]
+	for e := range header.ETags(values) {
+		if e == "*" {
+			return true
+		}
+		t, ok := header.ParseETag(e)
+		if !ok {
+			continue
+		}
+		if weak && header.WeakMatch(t, s.etag) || header.StrongMatch(t, s.etag) {
+			return true
+		}
+		if base, n := header.CutCodingSuffix(t.Opaque[1 : len(t.Opaque)-1]); n != "" && !t.Weak && base == cur {
+			if weak {
+				s.codedTag = e
+			}
+			return true
+		}
+	}
+	return false
 }
 
 // present reports whether a list field has at least one element (it stops

@@ -133,6 +133,9 @@
 // identity bodies and strong ETags and every client gets them encoded as it
 // asks, with the suffix removed again from the conditional requests cache
 // evaluates (304s and If-Match on writes work with the suffixed tags).
+// Outside compress, cache matches the suffixed tags against its
+// Config.Validator's tag itself (both packages share one definition of the
+// suffixes), so the other order answers the same.
 //
 //	m, err := compress.New(compress.Config{})
 //	if err != nil { ... }

@@ -323,29 +323,32 @@ func TestHandlerTagEndingInACodingSuffix(t *testing.T) {
 	}
 }
 
-// TestValidatorOutsideCompress documents the order to avoid with a cache
-// Validator: cache outside compress compares the Validator's tag "v1"
-// before compress runs, while the encoded 200 carries "v1-gzip". Nothing
-// unsafe happens (no wrong 304, no lost update); revalidation and If-Match
-// just never succeed for encoded responses. cache's doc says to put compress
-// outside cache when using a Validator.
+// TestValidatorOutsideCompress: cache outside compress compares the
+// Validator's tag "v1" before compress runs, while the encoded 200 carries
+// "v1-gzip"; cache matches the suffixed tag itself, so revalidation and
+// If-Match succeed as with compress outside cache, and stale tags still fail.
 func TestValidatorOutsideCompress(t *testing.T) {
 	cm := newMW(t, compress.Config{})
 	ca := validatorCache(t, `"v1"`)
 	hh := ca.Handler(cm.Handler(write(map[string]string{"Content-Type": "application/json"}, 0, jsonBody(4096), 0)))
 	for _, tc := range []struct {
-		method, field string
-		want          int
+		method, field, tag string
+		want               int
 	}{
-		{http.MethodGet, "If-None-Match", http.StatusOK},
-		{http.MethodPut, "If-Match", http.StatusPreconditionFailed},
+		{http.MethodGet, "If-None-Match", `"v1-gzip"`, http.StatusNotModified},
+		{http.MethodPut, "If-Match", `"v1-gzip"`, http.StatusOK},
+		{http.MethodGet, "If-None-Match", `"v0-gzip"`, http.StatusOK},
+		{http.MethodPut, "If-Match", `"v0-gzip"`, http.StatusPreconditionFailed},
 	} {
-		r := withHdr(get("gzip"), tc.field, `"v1-gzip"`)
+		r := withHdr(get("gzip"), tc.field, tc.tag)
 		r.Method = tc.method
 		rec := httptest.NewRecorder()
 		hh.ServeHTTP(rec, r)
 		if rec.Code != tc.want {
-			t.Errorf("%s %s \"v1-gzip\": %d, want %d", tc.method, tc.field, rec.Code, tc.want)
+			t.Errorf("%s %s %s: %d, want %d", tc.method, tc.field, tc.tag, rec.Code, tc.want)
+		}
+		if tc.want == http.StatusNotModified && rec.Header().Get("Etag") != tc.tag {
+			t.Errorf("%s %s %s: 304 ETag %q, want %s", tc.method, tc.field, tc.tag, rec.Header().Get("Etag"), tc.tag)
 		}
 	}
 }

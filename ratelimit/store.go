@@ -1,0 +1,46 @@
+package ratelimit
+
+import (
+	"context"
+	"time"
+)
+
+// Policy is one limit: Limit requests (cost units) per Period, and Burst
+// more at one instant. A fresh key admits Limit+Burst units at once, then
+// one unit every Period/Limit (GCRA, integer nanoseconds). It is both what
+// users configure and what a Store evaluates.
+type Policy struct {
+	// Name identifies the policy in the RateLimit and RateLimit-Policy
+	// fields and in store keys; unique within a Middleware.
+	Name   string
+	Limit  int64         // > 0
+	Period time.Duration // > 0
+	Burst  int64         // >= 0
+}
+
+// State is one policy's answer for one Take.
+type State struct {
+	// Allowed reports whether this policy alone would admit the request.
+	Allowed bool
+	// Remaining is how many cost units the key could still take at this
+	// instant (after this request was charged, when it was admitted).
+	Remaining int64
+	// Reset is the time until the key's quota under this policy is full
+	// again (zero when it is full).
+	Reset time.Duration
+	// RetryAfter is, when !Allowed, the time until this request would be
+	// admitted by this policy; zero otherwise.
+	RetryAfter time.Duration
+}
+
+// Store keeps the per-key state of the policies. Implementations must be
+// safe for concurrent use, and a Take must be atomic: the request is charged
+// to every policy only if every policy admits it, and a denied request
+// charges none. One Take is one round trip for remote stores (Redis: one Lua
+// script with the server's TIME).
+type Store interface {
+	// Take evaluates policies for key with the given cost (>= 1) and fills
+	// states[i] for policies[i] (len(states) == len(policies)). It reports
+	// whether the request is admitted.
+	Take(ctx context.Context, key string, policies []Policy, cost int64, states []State) (allowed bool, err error)
+}

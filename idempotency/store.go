@@ -2,6 +2,7 @@ package idempotency
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 )
@@ -61,8 +62,4 @@ type Store interface {
 
 // ErrLeaseLost is returned by Complete and Release when the caller's lease
 // expired and another request took the key (or it was never held).
-var ErrLeaseLost = errLeaseLost{}
-
-type errLeaseLost struct{}
-
-func (errLeaseLost) Error() string { return "idempotency: lease lost" }
+var ErrLeaseLost = errors.New("idempotency: lease lost")

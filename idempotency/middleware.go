@@ -81,8 +81,13 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		}
 		return
 	}
+	defer putBody(body)
+	var raw []byte
+	if body != nil {
+		raw = body.buf
+	}
 	h := getHasher()
-	fp := m.fingerprint(h, r, body)
+	fp := m.fingerprint(h, r, raw)
 	skey := m.storageKey(h, r, key)
 	putHasher(h)
 
@@ -110,96 +115,158 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	m.first(w, r, next, skey, fp, lease.Token)
 }
 
+// body is a request body read into memory, handed to the handler.
+type body struct {
+	bytes.Reader
+	buf []byte
+}
+
+func (*body) Close() error { return nil }
+
+var bodies = sync.Pool{New: func() any { return new(body) }}
+
+// maxPooledBody is the largest body buffer kept for reuse.
+const maxPooledBody = 64 << 10
+
+func putBody(b *body) {
+	if b == nil {
+		return
+	}
+	if cap(b.buf) > maxPooledBody {
+		b.buf = nil
+	}
+	b.Reset(nil)
+	bodies.Put(b)
+}
+
 // readBody reads the request body (up to MaxBodyBytes) and puts it back for
-// the handler.
-func (m *Middleware) readBody(r *http.Request) ([]byte, error) {
+// the handler. The caller returns b to the pool once the handler is done.
+func (m *Middleware) readBody(r *http.Request) (b *body, err error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
 	if r.ContentLength > m.cfg.maxBody {
 		return nil, &Error{Kind: ErrBodyTooLarge, Status: http.StatusRequestEntityTooLarge}
 	}
-	var buf bytes.Buffer
-	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength) + 1) // +1: the EOF read needs no growth
+	b = bodies.Get().(*body)
+	buf := b.buf[:0]
+	if r.ContentLength > 0 && int64(cap(buf)) < r.ContentLength+1 {
+		buf = make([]byte, 0, r.ContentLength+1) // +1: room to see EOF
 	}
-	_, err := buf.ReadFrom(io.LimitReader(r.Body, m.cfg.maxBody+1))
+	lr := io.LimitedReader{R: r.Body, N: m.cfg.maxBody + 1}
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, rerr := lr.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			err = rerr
+			break
+		}
+	}
 	_ = r.Body.Close()
+	b.buf = buf
+	if err == nil && int64(len(buf)) > m.cfg.maxBody {
+		err = &Error{Kind: ErrBodyTooLarge, Status: http.StatusRequestEntityTooLarge}
+	}
 	if err != nil {
+		putBody(b)
 		return nil, err
 	}
-	if int64(buf.Len()) > m.cfg.maxBody {
-		return nil, &Error{Kind: ErrBodyTooLarge, Status: http.StatusRequestEntityTooLarge}
-	}
-	b := buf.Bytes()
-	r.Body = io.NopCloser(bytes.NewReader(b))
-	r.ContentLength = int64(len(b))
-	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	b.Reset(buf)
+	r.Body = b
+	r.ContentLength = int64(len(buf))
 	return b, nil
 }
 
-var hashers = sync.Pool{New: func() any { return sha256.New() }}
+// hasher is the per-request scratch of fingerprint and storageKey.
+type hasher struct {
+	h   hash.Hash
+	buf []byte
+	sum [sha256.Size]byte
+	hex [2 * sha256.Size]byte
+}
 
-func getHasher() hash.Hash  { return hashers.Get().(hash.Hash) }
-func putHasher(h hash.Hash) { hashers.Put(h) }
+var hashers = sync.Pool{New: func() any { return &hasher{h: sha256.New(), buf: make([]byte, 0, 512)} }}
 
-// writeField writes s length-prefixed, so that field boundaries cannot be
+func getHasher() *hasher { return hashers.Get().(*hasher) }
+
+func putHasher(h *hasher) {
+	if cap(h.buf) > 4<<10 {
+		h.buf = make([]byte, 0, 512)
+	}
+	hashers.Put(h)
+}
+
+// field appends s length-prefixed, so that field boundaries cannot be
 // forged.
-func writeField(h hash.Hash, s string) {
-	var n [8]byte
-	binary.BigEndian.PutUint64(n[:], uint64(len(s)))
-	h.Write(n[:])
-	io.WriteString(h, s)
+func (h *hasher) field(s string) {
+	h.buf = binary.BigEndian.AppendUint64(h.buf, uint64(len(s)))
+	h.buf = append(h.buf, s...)
+}
+
+// count appends n.
+func (h *hasher) count(n int) { h.buf = binary.BigEndian.AppendUint64(h.buf, uint64(n)) }
+
+// hexSum hashes the fields and then tail, and returns the hex digest.
+func (h *hasher) hexSum(tail []byte) string {
+	h.h.Reset()
+	h.h.Write(h.buf)
+	h.h.Write(tail)
+	h.buf = h.buf[:0]
+	hex.Encode(h.hex[:], h.h.Sum(h.sum[:0]))
+	return string(h.hex[:])
 }
 
 // fingerprint is hex(SHA-256(method, path, query, fingerprint headers, body)).
-func (m *Middleware) fingerprint(h hash.Hash, r *http.Request, body []byte) string {
-	h.Reset()
-	writeField(h, r.Method)
-	writeField(h, r.URL.EscapedPath())
-	writeField(h, r.URL.RawQuery)
+func (m *Middleware) fingerprint(h *hasher, r *http.Request, body []byte) string {
+	h.field(r.Method)
+	h.field(r.URL.EscapedPath())
+	h.field(r.URL.RawQuery)
 	for _, name := range m.cfg.fpHeaders {
 		vs := r.Header[name]
-		writeField(h, name)
-		var n [8]byte
-		binary.BigEndian.PutUint64(n[:], uint64(len(vs)))
-		h.Write(n[:])
+		h.field(name)
+		h.count(len(vs))
 		for _, v := range vs {
-			writeField(h, v)
+			h.field(v)
 		}
 	}
-	h.Write(body)
-	var sum [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0]))
+	return h.hexSum(body)
 }
 
 // storageKey is hex(SHA-256(scope, route, key)): 64 printable characters, fit
 // to be part of a Redis key, and revealing neither the scope nor the key.
-func (m *Middleware) storageKey(h hash.Hash, r *http.Request, key string) string {
-	h.Reset()
+func (m *Middleware) storageKey(h *hasher, r *http.Request, key string) string {
 	if m.cfg.scope != nil {
-		writeField(h, m.cfg.scope(r))
+		h.field("scope")
+		h.field(m.cfg.scope(r))
 	} else {
 		auth := r.Header["Authorization"]
-		writeField(h, "authorization")
+		h.field("authorization")
+		h.count(len(auth))
 		for _, v := range auth {
-			writeField(h, v)
+			h.field(v)
 		}
 		if m.cfg.scopeCookie != "" {
-			writeField(h, "cookie")
+			h.field("cookie")
 			if c, err := r.Cookie(m.cfg.scopeCookie); err == nil {
-				writeField(h, c.Value)
+				h.field(c.Value)
+			} else {
+				h.count(0)
 			}
 		}
 	}
 	if m.cfg.route != nil {
-		writeField(h, m.cfg.route(r))
+		h.field(m.cfg.route(r))
 	} else {
-		writeField(h, "")
+		h.field("")
 	}
-	writeField(h, key)
-	var sum [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0]))
+	h.field(key)
+	return h.hexSum(nil)
 }
 
 // replay sends rec: its status, the fields the inner chain set, the replay

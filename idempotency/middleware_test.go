@@ -581,3 +581,71 @@ func TestIdenticalRequestsAtOnceRunTheHandlerOnce(t *testing.T) {
 		}
 	}
 }
+
+// probe is a ResponseWriter that, when the status reaches it (the first
+// byte on the way to the client), sends the retry through the same handler.
+type probe struct {
+	*httptest.ResponseRecorder
+	retry func() *httptest.ResponseRecorder
+	got   *httptest.ResponseRecorder
+}
+
+func (p *probe) WriteHeader(code int) {
+	if p.got == nil {
+		p.got = p.retry()
+	}
+	p.ResponseRecorder.WriteHeader(code)
+}
+
+func (p *probe) Write(b []byte) (int, error) {
+	if p.got == nil {
+		p.WriteHeader(200)
+	}
+	return p.ResponseRecorder.Write(b)
+}
+
+func TestRecordIsStoredBeforeTheFirstByteIsSent(t *testing.T) {
+	p := &payment{}
+	var h http.Handler
+	h = newMW(t, idempotency.Config{}).Handler(p)
+	w := &probe{ResponseRecorder: httptest.NewRecorder(), retry: func() *httptest.ResponseRecorder {
+		return do(h, post("k", "a"))
+	}}
+	h.ServeHTTP(w, post("k", "a"))
+	if w.got == nil || w.got.Code != 201 || w.got.Header().Get(idempotency.ReplayedHeader) != "true" ||
+		w.got.Body.String() != w.Body.String() {
+		t.Fatalf("a retry at the first byte got %d %v %q", w.got.Code, w.got.Header(), w.got.Body)
+	}
+	if p.runs.Load() != 1 {
+		t.Fatalf("runs %d", p.runs.Load())
+	}
+}
+
+func TestOuterFieldsChangedByTheHandlerAreStored(t *testing.T) {
+	outer := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cache-Control", "no-cache")
+			w.Header().Set("X-Request-Scoped", strconv.FormatInt(time.Now().UnixNano(), 10))
+			next.ServeHTTP(w, r)
+		})
+	}
+	h := outer(newMW(t, idempotency.Config{}).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "private, max-age=60") // the handler's own value wins
+		w.Header().Add("Link", "</a>; rel=a")
+		w.Header().Add("Link", "</b>; rel=b")
+		w.Header().Set("Set-Cookie", "sid=1")
+		w.Header().Set("Date", "Mon, 01 Dec 2026 00:00:00 GMT")
+		w.WriteHeader(201)
+	})))
+	do(h, post("k", "a"))
+	w := do(h, post("k", "a"))
+	if got := w.Header().Get("Cache-Control"); got != "private, max-age=60" {
+		t.Fatalf("Cache-Control %q", got)
+	}
+	if got := w.Header().Values("Link"); len(got) != 2 {
+		t.Fatalf("Link %q", got)
+	}
+	if w.Header().Get("Set-Cookie") != "" || w.Header().Get("Date") != "" {
+		t.Fatalf("Set-Cookie or Date replayed: %v", w.Header())
+	}
+}

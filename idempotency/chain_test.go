@@ -1,6 +1,12 @@
 package idempotency_test
 
 import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"time"
+
+	"github.com/jiec/httpmw/compress"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -108,5 +114,81 @@ func TestProblemsCarryTheTraceID(t *testing.T) {
 	problemStatus(t, w, 400)
 	if id := w.Header().Get(trace.DefaultHeader); id == "" || !strings.Contains(w.Body.String(), id) {
 		t.Fatalf("trace id %q not in %s", id, w.Body)
+	}
+}
+
+func TestWithCompressionInsideOrOutside(t *testing.T) {
+	cm, err := compress.New(compress.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := strings.Repeat(`{"id":1,"status":"paid"}`, 200)
+	app := func(runs *atomic.Int64) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			runs.Add(1)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusCreated)
+			io.WriteString(w, big)
+		})
+	}
+	for _, order := range []string{"compress outside", "compress inside"} {
+		t.Run(order, func(t *testing.T) {
+			var runs atomic.Int64
+			im := newMW(t, idempotency.Config{FingerprintHeaders: []string{"Accept-Encoding"}})
+			var h http.Handler
+			if order == "compress outside" {
+				h = cm.Handler(im.Handler(app(&runs)))
+			} else {
+				h = im.Handler(cm.Handler(app(&runs)))
+			}
+			var encodings []string
+			for range 2 {
+				r := post("k", "a")
+				r.Header.Set("Accept-Encoding", "gzip")
+				w := do(h, r)
+				if w.Code != 201 {
+					t.Fatalf("status %d", w.Code)
+				}
+				raw := w.Body.Bytes()
+				if cl := w.Header().Get("Content-Length"); cl != "" && cl != strconv.Itoa(len(raw)) {
+					t.Fatalf("Content-Length %s for %d bytes", cl, len(raw))
+				}
+				zr, err := gzip.NewReader(bytes.NewReader(raw))
+				if err != nil {
+					t.Fatalf("%v (Content-Encoding %q)", err, w.Header().Get("Content-Encoding"))
+				}
+				if plain, _ := io.ReadAll(zr); string(plain) != big {
+					t.Fatal("body changed")
+				}
+				encodings = append(encodings, w.Header().Get("Content-Encoding"))
+			}
+			if runs.Load() != 1 || encodings[0] != "gzip" || encodings[1] != "gzip" {
+				t.Fatalf("runs %d, encodings %q", runs.Load(), encodings)
+			}
+		})
+	}
+}
+
+// keyStore records the storage keys it is given.
+type keyStore struct {
+	idempotency.Store
+	keys []string
+}
+
+func (s *keyStore) Acquire(ctx context.Context, key, fp string, d time.Duration) (idempotency.Lease, error) {
+	s.keys = append(s.keys, key+" "+fp)
+	return s.Store.Acquire(ctx, key, fp, d)
+}
+
+func TestStorageKeyAndFingerprintArePrintableHex(t *testing.T) {
+	ms, _ := idempotency.NewMemoryStore(idempotency.MemoryConfig{})
+	ks := &keyStore{Store: ms}
+	h := newMW(t, idempotency.Config{Store: ks}).Handler(&payment{})
+	r := post(`"secret key with spaces"`, "a")
+	r.Header.Set("Authorization", "Bearer token")
+	do(h, r)
+	re := regexp.MustCompile(`^[0-9a-f]{64} [0-9a-f]{64}$`)
+	if len(ks.keys) != 1 || !re.MatchString(ks.keys[0]) {
+		t.Fatalf("keys %q", ks.keys)
 	}
 }

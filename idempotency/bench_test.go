@@ -74,21 +74,24 @@ func BenchmarkFirstRequest(b *testing.B) {
 	for i := range keys {
 		keys[i] = []string{"k" + strconv.Itoa(i)}
 	}
-	var h http.Handler
-	b.StopTimer()
-	store, _ := idempotency.NewMemoryStore(idempotency.MemoryConfig{})
-	defer store.Close()
-	m, _ := idempotency.New(idempotency.Config{Store: store, TTL: time.Hour})
-	h = m.Handler(created)
-	b.StartTimer()
+	var cur http.Handler
+	var store *idempotency.MemoryStore
+	fresh := func() {
+		if store != nil {
+			store.Close()
+		}
+		store, _ = idempotency.NewMemoryStore(idempotency.MemoryConfig{})
+		m, _ := idempotency.New(idempotency.Config{Store: store, TTL: time.Hour})
+		cur = m.Handler(created)
+	}
+	fresh()
+	defer func() { store.Close() }()
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { cur.ServeHTTP(w, r) })
 	n := 0
 	run(b, h, func(i int) []string {
 		if n == len(keys) { // start over with an empty store
 			b.StopTimer()
-			store.Close()
-			store, _ = idempotency.NewMemoryStore(idempotency.MemoryConfig{})
-			m, _ := idempotency.New(idempotency.Config{Store: store, TTL: time.Hour})
-			h = m.Handler(created)
+			fresh()
 			n = 0
 			b.StartTimer()
 		}

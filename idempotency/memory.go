@@ -63,7 +63,8 @@ type memEntry struct {
 	fingerprint string
 	token       string    // lease token; "" once completed
 	expires     time.Time // lease or record expiry
-	rec         *Record
+	rec         Record
+	done        bool // rec is a completed response
 	size        int64
 
 	prev, next *memEntry
@@ -132,8 +133,8 @@ func (s *MemoryStore) Acquire(_ context.Context, key, fingerprint string, leaseT
 	now := s.now()
 	if e := s.entries[key]; e != nil {
 		if now.Before(e.expires) {
-			if e.rec != nil {
-				return Lease{Record: e.rec}, nil
+			if e.done {
+				return Lease{Record: &e.rec}, nil
 			}
 			return Lease{Fingerprint: e.fingerprint, RetryAfter: e.expires.Sub(now)}, nil
 		}
@@ -160,7 +161,7 @@ func (s *MemoryStore) Complete(_ context.Context, key, token string, rec Record,
 	}
 	now := s.now()
 	e := s.entries[key]
-	if e == nil || e.rec != nil || e.token != token || !now.Before(e.expires) {
+	if e == nil || e.done || e.token != token || !now.Before(e.expires) {
 		return ErrLeaseLost
 	}
 	size := recordSize(key, &rec)
@@ -169,7 +170,8 @@ func (s *MemoryStore) Complete(_ context.Context, key, token string, rec Record,
 		return ErrRecordTooLarge
 	}
 	s.room(now, 1, size) // e's own slot was just freed, so the count fits
-	e = &memEntry{key: key, fingerprint: rec.Fingerprint, expires: now.Add(ttl), rec: &rec, size: size}
+	// The lease's entry becomes the record's (it was never handed out).
+	*e = memEntry{key: key, fingerprint: rec.Fingerprint, expires: now.Add(ttl), rec: rec, done: true, size: size}
 	s.entries[key] = e
 	s.records.push(e)
 	s.bytes += size
@@ -184,7 +186,7 @@ func (s *MemoryStore) Release(_ context.Context, key, token string) error {
 		return ErrStoreClosed
 	}
 	e := s.entries[key]
-	if e == nil || e.rec != nil || e.token != token || !s.now().Before(e.expires) {
+	if e == nil || e.done || e.token != token || !s.now().Before(e.expires) {
 		return ErrLeaseLost
 	}
 	s.drop(e)

@@ -298,10 +298,7 @@ func replay(w http.ResponseWriter, r *http.Request, rec *Record) {
 func (m *Middleware) first(w http.ResponseWriter, r *http.Request, next http.Handler, key, fp, token string) {
 	rec := getRecorder()
 	rec.m, rec.key, rec.fp, rec.token = m, key, fp, token
-	rec.snapshot = w.Header().Clone()
-	if rec.snapshot == nil {
-		rec.snapshot = http.Header{}
-	}
+	rec.takeSnapshot(w.Header())
 	rec.spy.rw = w
 	rec.w.Reset(&rec.spy, rec)
 	rec.store = true

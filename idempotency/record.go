@@ -19,6 +19,7 @@ type recorder struct {
 
 	key, fp, token string
 	snapshot       http.Header // the header map when the middleware was entered
+	snapVals       []string    // backing array of snapshot's values
 	buf            []byte
 	store          bool // still buffering to store
 }
@@ -32,13 +33,38 @@ func getRecorder() *recorder { return recorders.Get().(*recorder) }
 // maxPooledBuffer is the largest response buffer kept for reuse.
 const maxPooledBuffer = 64 << 10
 
+// maxPooledFields is the largest snapshot kept for reuse.
+const maxPooledFields = 64
+
 func putRecorder(rec *recorder) {
 	buf := rec.buf[:0]
 	if cap(buf) > maxPooledBuffer {
 		buf = nil
 	}
-	*rec = recorder{buf: buf}
+	snap, vals := rec.snapshot, rec.snapVals[:0]
+	if len(snap) > maxPooledFields || cap(vals) > 4*maxPooledFields {
+		snap, vals = nil, nil
+	}
+	clear(snap)
+	clear(vals[:cap(vals)])
+	*rec = recorder{buf: buf, snapshot: snap, snapVals: vals}
 	recorders.Put(rec)
+}
+
+// takeSnapshot copies h (keys and values) into the recorder's own map.
+func (rec *recorder) takeSnapshot(h http.Header) {
+	if rec.snapshot == nil {
+		rec.snapshot = make(http.Header, len(h))
+	}
+	vals := rec.snapVals[:0]
+	for k, vs := range h {
+		start := len(vals)
+		vals = append(vals, vs...)
+		rec.snapshot[k] = vals[start:len(vals):len(vals)]
+	}
+	// If append reallocated, earlier entries point into the old array,
+	// which nobody writes to: they stay correct.
+	rec.snapVals = vals
 }
 
 // spyWriter sits below the Writer to see a Hijack through

@@ -649,3 +649,31 @@ func TestOuterFieldsChangedByTheHandlerAreStored(t *testing.T) {
 		t.Fatalf("Set-Cookie or Date replayed: %v", w.Header())
 	}
 }
+
+func TestStoreFullOfLeasesIs503(t *testing.T) {
+	store, _ := idempotency.NewMemoryStore(idempotency.MemoryConfig{MaxEntries: 1})
+	g := newGate()
+	h := newMW(t, idempotency.Config{Store: store}).Handler(g)
+	done := make(chan *httptest.ResponseRecorder)
+	go func() { done <- do(h, post("k1", "a")) }()
+	<-g.entered
+	w := do(h, post("k2", "a"))
+	problemStatus(t, w, 503)
+	close(g.release)
+	<-done
+}
+
+func TestBodyWrittenWithReadFromIsStored(t *testing.T) {
+	var runs atomic.Int64
+	h := newMW(t, idempotency.Config{}).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		runs.Add(1)
+		w.WriteHeader(201)
+		io.Copy(w, strings.NewReader(strings.Repeat("z", 5000)))
+	}))
+	first := do(h, post("k", "a"))
+	again := do(h, post("k", "a"))
+	if runs.Load() != 1 || again.Body.String() != first.Body.String() || again.Body.Len() != 5000 ||
+		again.Header().Get("Content-Length") != "5000" {
+		t.Fatalf("runs %d, %d bytes, Content-Length %q", runs.Load(), again.Body.Len(), again.Header().Get("Content-Length"))
+	}
+}

@@ -606,8 +606,7 @@ func (p *probe) Write(b []byte) (int, error) {
 
 func TestRecordIsStoredBeforeTheFirstByteIsSent(t *testing.T) {
 	p := &payment{}
-	var h http.Handler
-	h = newMW(t, idempotency.Config{}).Handler(p)
+	h := newMW(t, idempotency.Config{}).Handler(p)
 	w := &probe{ResponseRecorder: httptest.NewRecorder(), retry: func() *httptest.ResponseRecorder {
 		return do(h, post("k", "a"))
 	}}

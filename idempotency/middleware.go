@@ -10,6 +10,7 @@ import (
 	"hash"
 	"io"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -74,8 +75,11 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	body, err := m.readBody(r)
 	if err != nil {
 		var e *Error
+		var tooLarge *http.MaxBytesError // an outer http.MaxBytesReader
 		if errors.As(err, &e) {
 			m.fail(w, r, e)
+		} else if errors.As(err, &tooLarge) {
+			m.fail(w, r, &Error{Kind: ErrBodyTooLarge, Status: http.StatusRequestEntityTooLarge, Cause: err})
 		} else {
 			m.fail(w, r, &Error{Kind: ErrBodyRead, Status: http.StatusBadRequest, Cause: err})
 		}
@@ -286,7 +290,7 @@ func replay(w http.ResponseWriter, r *http.Request, rec *Record) {
 	h[ReplayedHeader] = replayedValue
 	delete(h, "Content-Length")
 	if writer.BodyAllowed(rec.Status) {
-		h["Content-Length"] = []string{itoa(len(rec.Body))}
+		h["Content-Length"] = []string{strconv.Itoa(len(rec.Body))}
 	}
 	w.WriteHeader(rec.Status)
 	if r.Method != http.MethodHead && writer.BodyAllowed(rec.Status) && len(rec.Body) > 0 {
@@ -317,21 +321,3 @@ func (m *Middleware) first(w http.ResponseWriter, r *http.Request, next http.Han
 	rec.finish(ctx, r)
 	putRecorder(rec)
 }
-
-// itoa is strconv.Itoa for small non-negative numbers without importing
-// strconv twice in hot paths.
-func itoa(n int) string {
-	if n < 10 {
-		return digits[n : n+1]
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b[i:])
-}
-
-const digits = "0123456789"

@@ -676,3 +676,11 @@ func TestBodyWrittenWithReadFromIsStored(t *testing.T) {
 		t.Fatalf("runs %d, %d bytes, Content-Length %q", runs.Load(), again.Body.Len(), again.Header().Get("Content-Length"))
 	}
 }
+
+func TestOuterMaxBytesReaderIs413(t *testing.T) {
+	h := http.MaxBytesHandler(newMW(t, idempotency.Config{}).Handler(&payment{}), 4)
+	r := post("k", "")
+	r.Body = io.NopCloser(strings.NewReader("123456789"))
+	r.ContentLength = -1
+	problemStatus(t, do(h, r), 413)
+}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 
 	"github.com/jiec/httpmw/internal/writer"
@@ -173,7 +174,7 @@ func (rec *recorder) finish(ctx context.Context, r *http.Request) {
 	_ = st.Complete(ctx, rec.key, rec.token, stored, rec.m.cfg.ttl)
 	delete(h, "Content-Length")
 	if writer.BodyAllowed(status) {
-		h["Content-Length"] = []string{itoa(len(rec.buf))}
+		h["Content-Length"] = []string{strconv.Itoa(len(rec.buf))}
 	}
 	rec.w.SendHeader()
 	if len(rec.buf) > 0 && r.Method != http.MethodHead {

@@ -59,8 +59,10 @@ type Config struct {
 	// or path is answered 422, as the draft and Stripe require.
 	Route func(r *http.Request) string
 
-	// FingerprintHeaders are request fields, besides Content-Type, that make
-	// two requests different (for example "Accept" or "Prefer").
+	// FingerprintHeaders are request fields, besides Content-Type and the
+	// preconditions of unsafe methods (If-Match, If-None-Match,
+	// If-Unmodified-Since), that make two requests different (for example
+	// "Accept" or "Prefer").
 	FingerprintHeaders []string
 
 	// MaxBodyBytes is the largest request body read to fingerprint the
@@ -95,6 +97,10 @@ type Config struct {
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 }
 
+// defaultFingerprint are the request fields always in the fingerprint: a
+// conditional PATCH with another precondition is another request.
+var defaultFingerprint = []string{"Content-Type", "If-Match", "If-None-Match", "If-Unmodified-Since"}
+
 // config is the compiled form of Config.
 type config struct {
 	store          Store
@@ -103,7 +109,7 @@ type config struct {
 	scope          func(*http.Request) string
 	scopeCookie    string
 	route          func(*http.Request) string
-	fpHeaders      []string // canonical names, Content-Type first
+	fpHeaders      []string // canonical names, defaultFingerprint first
 	maxBody        int64
 	maxStored      int
 	ttl            time.Duration
@@ -148,7 +154,7 @@ func compile(c Config) (config, error) {
 	if c.ScopeCookie != "" && !header.IsToken(c.ScopeCookie) {
 		errs = append(errs, fmt.Errorf("idempotency: ScopeCookie: not a cookie name (value %q)", c.ScopeCookie))
 	}
-	cc.fpHeaders = []string{"Content-Type"}
+	cc.fpHeaders = append([]string(nil), defaultFingerprint...)
 	for _, name := range c.FingerprintHeaders {
 		if !header.IsToken(name) {
 			errs = append(errs, fmt.Errorf("idempotency: FingerprintHeaders: not a field name (value %q)", name))

@@ -28,7 +28,8 @@
 // method or path is answered 422.
 //
 // The fingerprint is SHA-256 over the method, the path, the raw query, the
-// Content-Type (and Config.FingerprintHeaders) and the body. The body is
+// Content-Type, the preconditions (If-Match, If-None-Match,
+// If-Unmodified-Since), Config.FingerprintHeaders and the body. The body is
 // read once, up to Config.MaxBodyBytes (1 MiB; 413 past it), and handed to
 // the handler intact.
 //
@@ -85,5 +86,6 @@
 // The draft requires a resource to publish its idempotency policy; with the
 // defaults it is: keys are 1 to 255 characters, scoped by credentials, kept
 // 24 hours after the first request completed, compared with a fingerprint of
-// method, path, query, Content-Type and body; 5xx responses are not kept.
+// method, path, query, Content-Type, preconditions and body; 5xx responses
+// are not kept.
 package idempotency

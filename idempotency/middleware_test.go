@@ -228,8 +228,11 @@ func TestKeyReusedForAnotherRequestIs422(t *testing.T) {
 	otherType.Header.Set("Content-Type", "text/plain")
 	otherPrefer := post("k", "a")
 	otherPrefer.Header.Set("Prefer", "respond-async")
+	otherPrecondition := post("k", "a")
+	otherPrecondition.Header.Set("If-Match", `"v2"`)
 	for name, r := range map[string]*http.Request{"body": post("k", "b"), "path": otherPath,
-		"query": otherQuery, "method": otherMethod, "content type": otherType, "configured header": otherPrefer} {
+		"query": otherQuery, "method": otherMethod, "content type": otherType, "configured header": otherPrefer,
+		"precondition": otherPrecondition} {
 		t.Run(name, func(t *testing.T) { problemStatus(t, do(h, r), 422) })
 	}
 	if p.runs.Load() != 1 {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jiec/httpmw/compress"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -190,5 +191,54 @@ func TestStorageKeyAndFingerprintArePrintableHex(t *testing.T) {
 	re := regexp.MustCompile(`^[0-9a-f]{64} [0-9a-f]{64}$`)
 	if len(ks.keys) != 1 || !re.MatchString(ks.keys[0]) {
 		t.Fatalf("keys %q", ks.keys)
+	}
+}
+
+func TestConcurrentRetriesOverHTTP2(t *testing.T) {
+	p := &payment{}
+	srv := httptest.NewUnstartedServer(newMW(t, idempotency.Config{}).Handler(p))
+	srv.EnableHTTP2 = true
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // spare connections closed at the end
+	srv.StartTLS()
+	defer srv.Close()
+	const n = 16
+	type result struct {
+		code     int
+		body     string
+		replayed bool
+		proto    int
+	}
+	results := make(chan result, n)
+	start := make(chan struct{})
+	for range n {
+		go func() {
+			<-start
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/payments", strings.NewReader(`{"amount":10}`))
+			req.Header.Set("Idempotency-Key", `"h2"`)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				results <- result{}
+				return
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			results <- result{resp.StatusCode, string(b), resp.Header.Get(idempotency.ReplayedHeader) == "true", resp.ProtoMajor}
+		}()
+	}
+	close(start)
+	for range n {
+		r := <-results
+		switch {
+		case r.proto != 2:
+			t.Fatalf("HTTP/%d", r.proto)
+		case r.code == 201 && strings.HasPrefix(r.body, `{"run":1,`):
+		case r.code == 409:
+		default:
+			t.Fatalf("%d %q", r.code, r.body)
+		}
+	}
+	if p.runs.Load() != 1 {
+		t.Fatalf("runs %d", p.runs.Load())
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
+	"log"
 	"math/big"
 	"net"
 	"net/http"
@@ -80,7 +82,7 @@ func newServer(t *testing.T) *server {
 	s := httptest.NewUnstartedServer(nil)
 	s.EnableHTTP2 = true
 	s.TLS = &tls.Config{Certificates: []tls.Certificate{serverCert}}
-	s.Config.ErrorLog = nil
+	s.Config.ErrorLog = log.New(io.Discard, "", 0) // handshakes the browser abandons
 	_, port, err := net.SplitHostPort(s.Listener.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -194,13 +196,15 @@ type tab struct {
 	finished  map[network.RequestID]float64
 	ids       map[string]network.RequestID // URL → last request id
 	wsHeaders []network.Headers            // WebSocket handshake responses
+	changed   chan struct{}                // a token per Network event
 }
 
 func newTab(t *testing.T) *tab {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
 	tb := &tab{t: t, ctx: ctx, responses: map[string]*network.Response{},
-		finished: map[network.RequestID]float64{}, ids: map[string]network.RequestID{}}
+		finished: map[network.RequestID]float64{}, ids: map[string]network.RequestID{},
+		changed: make(chan struct{}, 1)}
 	if err := chromedp.Listen(ctx, tb.onEvent); err != nil {
 		cancel()
 		t.Fatalf("opening a tab: %v", err)
@@ -239,19 +243,47 @@ func (tb *tab) onEvent(ev any) {
 		tb.responses[e.Response.URL] = e.Response
 		tb.ids[e.Response.URL] = e.RequestID
 	case *network.EventLoadingFinished:
-		tb.finished[e.RequestID] = e.EncodedBodyLength
+		n := e.EncodedBodyLength
+		if n == 0 {
+			n = e.EncodedDataLength // older browsers: body and headers
+		}
+		tb.finished[e.RequestID] = n
+	case *network.EventLoadingFailed: // e.g. an EventSource closed by the page
+		if _, ok := tb.finished[e.RequestID]; !ok {
+			tb.finished[e.RequestID] = 0
+		}
 	case *network.EventWebSocketHandshakeResponseReceived:
 		tb.wsHeaders = append(tb.wsHeaders, e.Response.Headers)
+	default:
+		return
+	}
+	select {
+	case tb.changed <- struct{}{}:
+	default:
 	}
 }
 
 // response is the browser's view (Network domain) of the last response from
-// url, and the size of its body on the wire (before content decoding).
+// url, and the size of its body on the wire (before content decoding). It
+// waits for the browser's Network.loadingFinished event of that response,
+// which may come after the page has read the body.
 func (tb *tab) response(url string) (*network.Response, float64) {
-	tb.mu.Lock()
-	defer tb.mu.Unlock()
-	r := tb.responses[url]
-	return r, tb.finished[tb.ids[url]]
+	deadline := time.NewTimer(5 * time.Second)
+	defer deadline.Stop()
+	for {
+		tb.mu.Lock()
+		r := tb.responses[url]
+		n, done := tb.finished[tb.ids[url]]
+		tb.mu.Unlock()
+		if r != nil && done {
+			return r, n
+		}
+		select {
+		case <-tb.changed:
+		case <-deadline.C:
+			return r, n
+		}
+	}
 }
 
 // header reads a header of a Network-domain response, case-insensitively
@@ -329,6 +361,8 @@ func evalErr[T any](tb *tab, script string) (T, error) {
 	defer cancel()
 	return chromedp.Run(ctx, chromedp.Evaluate[T](script, chromedp.EvalAwaitPromise))
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }
 
 // js quotes s as a JavaScript string literal.
 func js(s string) string { return strconv.Quote(s) }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"fmt"
 	"os"
@@ -104,12 +103,4 @@ func chromiumFlags(path, profile string, spki []byte) []chromedp.ExecAllocatorOp
 		// instead of the one-minute batching interval.
 		chromedp.Flag("short-reporting-delay", true),
 	}
-}
-
-// certPool is unused by the browser; it lets Go clients in tests (if any)
-// trust the servers too.
-func certPool() *x509.CertPool {
-	p := x509.NewCertPool()
-	p.AddCert(serverCert.Leaf)
-	return p
 }

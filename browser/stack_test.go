@@ -43,7 +43,11 @@ type stack struct {
 
 	putCalls   atomic.Int64 // PUT /api/items/{id} handler runs
 	orderCalls atomic.Int64 // POST /orders handler runs
-	sse        *sseState
+	// POST /orders?hold: the handler signals orderHeld, waits for
+	// orderRelease; every run signals orderDone when it returns.
+	orderHeld, orderRelease, orderDone chan struct{}
+	sse                                *sseState
+	wsErr                              atomic.Value // string: why the last WebSocket upgrade failed
 
 	reportsMu sync.Mutex
 	reports   []report // bodies POSTed to the app's report endpoints
@@ -58,7 +62,8 @@ func (s *stack) apiURL(path string) string { return s.api.origin(apiHost) + path
 func newStack(t *testing.T, opt options) *stack {
 	t.Helper()
 	s := &stack{app: newServer(t), api: newServer(t), appRec: newRecorder(), apiRec: newRecorder(),
-		apiLog: &logBuffer{}, sse: newSSEState()}
+		apiLog: &logBuffer{}, sse: newSSEState(),
+		orderHeld: make(chan struct{}, 8), orderRelease: make(chan struct{}), orderDone: make(chan struct{}, 8)}
 	app, err := s.appHandler()
 	if err != nil {
 		t.Fatalf("app chain: %v", err)
@@ -276,6 +281,11 @@ func (s *stack) routes() http.Handler {
 	mux.HandleFunc("POST /orders", func(w http.ResponseWriter, r *http.Request) {
 		n := s.orderCalls.Add(1)
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<16))
+		if r.URL.Query().Has("hold") { // held until the test releases it
+			s.orderHeld <- struct{}{}
+			<-s.orderRelease
+		}
+		defer func() { s.orderDone <- struct{}{} }()
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Location", "/orders/"+strconv.FormatInt(n, 10))
 		w.WriteHeader(http.StatusCreated)
@@ -361,6 +371,7 @@ func (s *stack) websocket(w http.ResponseWriter, r *http.Request) {
 	}}
 	conn, err := up.Upgrade(w, r, nil)
 	if err != nil {
+		s.wsErr.Store(fmt.Sprintf("%s %s: %v", r.Proto, r.Method, err))
 		return // Upgrade has answered
 	}
 	defer conn.Close()

@@ -15,6 +15,8 @@ var originSeeds = []string{
 	"https://example.com:443", "http://0xff000000", "https://*example.com",
 	"null", "*", "chrome-extension://abc", "https://a..b", "https://[::1",
 	"https://résumé.example", "file:///x", "https://evilexample.com",
+	"http://localhost:*", "http://[::1]:*", "https://*.example.com:*", "https://*.github.io",
+	"https://[::ffff:7f00:1]", "https://[::ffff:127.0.0.1]", "https://[1:0:0:1:0:0:0:1]",
 }
 
 // FuzzParseOrigin checks that every origin the parser accepts is in the
@@ -42,9 +44,20 @@ func FuzzParseOrigin(f *testing.F) {
 		if strings.ToLower(s) != s {
 			t.Fatalf("ParseOrigin(%q) accepted uppercase", s)
 		}
-		m, err := cors.New(cors.Config{Origins: []string{s}})
+		m, err := cors.New(cors.Config{Origins: []string{s}, DangerouslyAllowPublicSuffixSubdomains: true, DangerouslyAllowPortWildcards: true})
 		if err != nil {
 			t.Fatalf("ParseOrigin(%q) accepted it but New rejected it: %v", s, err)
+		}
+		if port == "*" {
+			// Any port and no port; the port is checked, the rest is not.
+			base := strings.TrimSuffix(s, ":*")
+			if wildcard {
+				base = strings.Replace(base, "*", "a", 1)
+			}
+			if !cors.AllowOrigin(m, base) || !cors.AllowOrigin(m, base+":8080") || cors.AllowOrigin(m, base+":0") || cors.AllowOrigin(m, base+":x") {
+				t.Fatalf("port wildcard %q: wrong matches", s)
+			}
+			return
 		}
 		if !wildcard {
 			if !cors.AllowOrigin(m, s) {

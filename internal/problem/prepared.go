@@ -4,20 +4,21 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/jiec/httpmw/internal/slots"
 	"github.com/jiec/httpmw/internal/traceid"
 )
 
 // Prepared is a problem document rendered once, when a middleware is
 // configured, for answers that carry nothing from the request (a failed CORS
-// preflight, a failed precondition). Writing it allocates nothing.
+// preflight, a failed precondition). Writing it allocates nothing (amortized).
 //
-// Its header values are shared by every response: they have len == cap, so an
-// append by another middleware reallocates, but nobody may write into them in
-// place.
+// Every response gets header values of its own (internal/slots), so a layer
+// that edits one in place, or appends to it, changes no other response.
 type Prepared struct {
-	d                            Details
-	body                         []byte
-	contentType, length, nosniff []string
+	d      Details
+	body   []byte
+	length string
+	slabs  slots.Pool
 }
 
 // Prepare renders d.
@@ -25,11 +26,9 @@ func Prepare(d Details) *Prepared {
 	d.Status = status(d.Status)
 	body := Marshal(nil, d)
 	return &Prepared{
-		d:           d,
-		body:        body,
-		contentType: []string{ContentType},
-		length:      []string{strconv.Itoa(len(body))},
-		nosniff:     []string{"nosniff"},
+		d:      d,
+		body:   body,
+		length: strconv.Itoa(len(body)),
 	}
 }
 
@@ -41,9 +40,13 @@ func (p *Prepared) Write(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := w.Header()
-	h["Content-Type"] = p.contentType
-	h["Content-Length"] = p.length
-	h["X-Content-Type-Options"] = p.nosniff
+	// Values of their own (amortized no allocation): a layer that edits
+	// them in place must not change the next answer.
+	s := p.slabs.Get(3)
+	h["Content-Type"] = s.Take(ContentType)
+	h["Content-Length"] = s.Take(p.length)
+	h["X-Content-Type-Options"] = s.Take("nosniff")
+	p.slabs.Put(s)
 	delete(h, "Content-Encoding")
 	delete(h, "Etag")
 	delete(h, "Last-Modified")

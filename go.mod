@@ -9,4 +9,4 @@ require (
 	go.uber.org/goleak v1.3.0
 )
 
-require golang.org/x/net v0.62.0 // indirect
+require golang.org/x/net v0.62.0

@@ -1,6 +1,7 @@
 package cors_test
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -189,4 +190,29 @@ func asciiLower(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// FuzzSerializeIPv6: the WHATWG serializer agrees with RFC 5952 (netip)
+// except for IPv4-mapped addresses, which it keeps in hex, and its output
+// parses back to the same address.
+func FuzzSerializeIPv6(f *testing.F) {
+	for _, s := range []string{"::1", "::", "2001:db8::1", "::ffff:127.0.0.1", "1:0:0:1:0:0:0:1", "0:0:1::", "2001:db8:0:1:1:1:1:1"} {
+		f.Add(netip.MustParseAddr(s).AsSlice())
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) != 16 {
+			return
+		}
+		a := netip.AddrFrom16([16]byte(b))
+		got := cors.SerializeIPv6([16]byte(b))
+		if back, err := netip.ParseAddr(got); err != nil || back != a {
+			t.Fatalf("%v serialized as %q, which parses as %v (%v)", a, got, back, err)
+		}
+		if strings.ToLower(got) != got || strings.Contains(got, ".") {
+			t.Fatalf("%v serialized as %q: uppercase or dotted", a, got)
+		}
+		if !a.Is4In6() && got != a.String() {
+			t.Fatalf("%v serialized as %q, RFC 5952 says %q", a, got, a.String())
+		}
+	})
 }

@@ -133,3 +133,22 @@ func TestXSSProtectionOptIn(t *testing.T) {
 		t.Errorf("DisableXSSAuditor: X-XSS-Protection = %q, want 0", got)
 	}
 }
+
+// TestEveryHeaderAtOnce: with every optional header on (X-XSS-Protection is
+// the fifteenth), each response still gets one value per header.
+func TestEveryHeaderAtOnce(t *testing.T) {
+	nonced := security.DefaultPolicy().Set(security.ScriptSrc, security.RequestNonce).Set(security.ReportTo, "csp")
+	for _, csp := range []security.Policy{security.DefaultPolicy().Set(security.ReportTo, "csp"), nonced} {
+		m := mustNew(t, security.Config{
+			CSP: csp, CSPReportOnly: csp, ReportingEndpoints: []security.Endpoint{{Name: "csp", URL: "/csp"}},
+			CrossOriginEmbedderPolicy: "credentialless", DisableXSSAuditor: true,
+		})
+		hdr := serve(m.Handler(http.HandlerFunc(ok)), httpsReq("GET", "https://example.com/")).Header()
+		got := flat(t, hdr)
+		for _, k := range []string{"Strict-Transport-Security", "Content-Security-Policy", "Content-Security-Policy-Report-Only", "Reporting-Endpoints", "Cross-Origin-Embedder-Policy", "X-Xss-Protection", "X-Frame-Options"} {
+			if got[k] == "" {
+				t.Errorf("%s missing: %v", k, got)
+			}
+		}
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"slices"
 
 	"github.com/jiec/httpmw/internal/header"
+	"github.com/jiec/httpmw/internal/problem"
+	"github.com/jiec/httpmw/internal/slots"
 )
 
 // reason says why a preflight failed; it indexes failureErrors,
@@ -36,7 +38,8 @@ const maxACRHLines = 16
 
 // maxPreflightValues is how many header values a preflight answer takes:
 // Vary, ACAO, ACAC, ACAPN, ACAM, ACMA, and the ACAH lines.
-const maxPreflightValues = 6 + maxACRHLines
+// A failed one takes Vary and the problem+json headers.
+const maxPreflightValues = max(6+maxACRHLines, 1+problem.PreparedValues)
 
 // pair is a response header to set; the value is a string of the config or
 // the request, and gets a slot of its own when it goes into the response.
@@ -70,7 +73,7 @@ func (c *compiled) preflight(w http.ResponseWriter, r *http.Request, origin, acr
 	// Origin (Fetch §"CORS check").
 	switch {
 	case len(origin) != 1:
-		return c.fail(w, r, failOrigin)
+		return c.fail(w, r, sl, failOrigin)
 	case c.anyOrigin:
 		pairs = append(pairs, pair{hACAO, "*"})
 	case c.allowOrigin(origin[0]):
@@ -81,7 +84,7 @@ func (c *compiled) preflight(w http.ResponseWriter, r *http.Request, origin, acr
 			pairs = append(pairs, pair{hACAC, "true"})
 		}
 	default:
-		return c.fail(w, r, failOrigin)
+		return c.fail(w, r, sl, failOrigin)
 	}
 
 	// Private Network Access (WICG PNA §"CORS preflight"): granted only
@@ -97,7 +100,7 @@ func (c *compiled) preflight(w http.ResponseWriter, r *http.Request, origin, acr
 	// Method: byte-exact (Fetch normalizes the six common methods before
 	// sending); safelisted methods need no Access-Control-Allow-Methods.
 	if len(acrm) != 1 {
-		return c.fail(w, r, failMethod)
+		return c.fail(w, r, sl, failMethod)
 	}
 	if m := acrm[0]; !isSafelistedMethod(m) {
 		switch {
@@ -109,7 +112,7 @@ func (c *compiled) preflight(w http.ResponseWriter, r *http.Request, origin, acr
 		default:
 			i := slices.Index(c.methods, m)
 			if i < 0 {
-				return c.fail(w, r, failMethod)
+				return c.fail(w, r, sl, failMethod)
 			}
 			pairs = append(pairs, pair{hACAM, c.methods[i]})
 		}
@@ -120,7 +123,7 @@ func (c *compiled) preflight(w http.ResponseWriter, r *http.Request, origin, acr
 	if acrh := r.Header[hACRH]; len(acrh) > 0 {
 		switch {
 		case len(acrh) > maxACRHLines || !c.allowHeaders(acrh):
-			return c.fail(w, r, failHeader)
+			return c.fail(w, r, sl, failHeader)
 		case c.anyHeader && !c.credentials:
 			pairs = append(pairs, pair{hACAH, c.acahWildcard})
 		default:
@@ -264,7 +267,7 @@ func (c *compiled) allowOrigin(o string) bool {
 // fail ends a failed preflight: without any CORS header, so the browser
 // fails it, and with a 403 so that logs show it. It reports whether the
 // request goes on to the next handler (passthrough).
-func (c *compiled) fail(w http.ResponseWriter, r *http.Request, why reason) bool {
+func (c *compiled) fail(w http.ResponseWriter, r *http.Request, sl *slots.Slab, why reason) bool {
 	if c.passthrough {
 		return true
 	}
@@ -273,6 +276,6 @@ func (c *compiled) fail(w http.ResponseWriter, r *http.Request, why reason) bool
 		return false
 	}
 	// Precomputed problem+json: failing preflights cost no allocation.
-	c.failures[why].Write(w, r)
+	c.failures[why].WriteFrom(w, r, sl)
 	return false
 }

@@ -35,6 +35,17 @@ func Prepare(d Details) *Prepared {
 // Write sends the document as Write(w, r, d) would. A request with a trace id
 // gets a fresh document, since it must carry the "trace_id" member.
 func (p *Prepared) Write(w http.ResponseWriter, r *http.Request) {
+	s := p.slabs.Get(PreparedValues)
+	p.WriteFrom(w, r, s)
+	p.slabs.Put(s)
+}
+
+// PreparedValues is how many header values WriteFrom takes from its slab.
+const PreparedValues = 3
+
+// WriteFrom is Write taking the header values from s, which must have
+// PreparedValues free: for a caller that already holds a slab.
+func (p *Prepared) WriteFrom(w http.ResponseWriter, r *http.Request, s *slots.Slab) {
 	if r != nil && traceid.ID(r.Context()) != "" {
 		Write(w, r, p.d)
 		return
@@ -42,11 +53,9 @@ func (p *Prepared) Write(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	// Values of their own (amortized no allocation): a layer that edits
 	// them in place must not change the next answer.
-	s := p.slabs.Get(3)
 	h["Content-Type"] = s.Take(ContentType)
 	h["Content-Length"] = s.Take(p.length)
 	h["X-Content-Type-Options"] = s.Take("nosniff")
-	p.slabs.Put(s)
 	delete(h, "Content-Encoding")
 	delete(h, "Etag")
 	delete(h, "Last-Modified")

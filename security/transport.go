@@ -31,9 +31,7 @@ func (c *compiled) compileTransport(cfg Config, ck *checker) {
 		c.redirectHosts = append(c.redirectHosts, h)
 	}
 	switch p := cfg.RedirectPort; {
-	case p == 0:
-	case p == 443:
-		c.redirectPort = "-"
+	case p == 0, p == 443: // https's default port: none in the URL
 	case p > 0 && p <= 65535:
 		c.redirectPort = ":" + strconv.Itoa(p)
 	default:
@@ -201,15 +199,7 @@ func (c *compiled) redirect(w http.ResponseWriter, r *http.Request) {
 	if strings.IndexByte(lh, ':') >= 0 {
 		lh = "[" + lh + "]"
 	}
-	switch c.redirectPort {
-	case "":
-		if port != "" && port != "80" { // http's default port becomes https's
-			lh += ":" + port
-		}
-	case "-":
-	default:
-		lh += c.redirectPort
-	}
+	lh += c.redirectPort // never the request's port: plain HTTP's port cannot also be TLS
 	code := http.StatusPermanentRedirect
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
 		code = http.StatusMovedPermanently

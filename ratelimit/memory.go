@@ -1,0 +1,322 @@
+package ratelimit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"math"
+	"math/bits"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// MemoryConfig configures a MemoryStore.
+type MemoryConfig struct {
+	// MaxKeys bounds the entries held: one per (policy, key) pair that has
+	// state. 0 means 100 000 (about 6 MB plus the key bytes). When a shard
+	// is full, a new key evicts, from a sample of 8 entries of that shard,
+	// one whose bucket is full again (it carries no state) or else the one
+	// closest to full, so a flood of new keys sheds the least information
+	// and rarely a limited client's state.
+	MaxKeys int
+	// Shards is the number of independently locked shards, a power of two;
+	// 0 means 64.
+	Shards int
+}
+
+// ErrClosed is returned by Take on a closed MemoryStore.
+var ErrClosed = errors.New("ratelimit: store closed")
+
+// MemoryStore is the in-process Store: GCRA in exact integer arithmetic,
+// sharded maps under one mutex per shard, bounded by MaxKeys. It starts no
+// goroutine; Close only makes later Takes fail. It is safe for concurrent use.
+type MemoryStore struct {
+	shards   []shard
+	mask     uint64
+	perShard int
+	seed     maphash.Seed
+	base     time.Time
+	clock    func() int64 // nanoseconds since base; replaced by tests
+	closed   atomic.Bool
+}
+
+type shard struct {
+	mu sync.Mutex
+	m  map[string]tat
+	_  [40]byte // keep shards on separate cache lines
+}
+
+// tat is a GCRA theoretical arrival time, exactly ns + frac/Limit
+// nanoseconds after the store's base (0 <= frac < Limit).
+type tat struct {
+	ns, frac int64
+}
+
+// NewMemoryStore returns an empty store, or an error naming a bad field.
+func NewMemoryStore(cfg MemoryConfig) (*MemoryStore, error) {
+	var errs []error
+	if cfg.MaxKeys < 0 {
+		errs = append(errs, fmt.Errorf("ratelimit: MemoryConfig.MaxKeys: must be >= 0 (value %d)", cfg.MaxKeys))
+	}
+	if cfg.Shards < 0 || cfg.Shards > 1<<16 || cfg.Shards&(cfg.Shards-1) != 0 {
+		errs = append(errs, fmt.Errorf("ratelimit: MemoryConfig.Shards: must be 0 or a power of two up to 65536 (value %d)", cfg.Shards))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if cfg.MaxKeys == 0 {
+		cfg.MaxKeys = 100_000
+	}
+	if cfg.Shards == 0 {
+		cfg.Shards = 64
+	}
+	for cfg.Shards > 1 && cfg.MaxKeys/cfg.Shards < 16 {
+		cfg.Shards /= 2 // tiny stores: fewer shards, so that the per-shard cap stays useful
+	}
+	s := &MemoryStore{
+		shards:   make([]shard, cfg.Shards),
+		mask:     uint64(cfg.Shards - 1),
+		perShard: max(cfg.MaxKeys/cfg.Shards, 1),
+		seed:     maphash.MakeSeed(),
+		base:     time.Now(),
+	}
+	s.clock = func() int64 { return int64(time.Since(s.base)) }
+	for i := range s.shards {
+		s.shards[i].m = make(map[string]tat)
+	}
+	return s, nil
+}
+
+// Close releases nothing (there is no goroutine) but makes later Takes
+// return ErrClosed. It is idempotent.
+func (s *MemoryStore) Close() error {
+	s.closed.Store(true)
+	return nil
+}
+
+// Len returns the number of entries held.
+func (s *MemoryStore) Len() int {
+	n := 0
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		n += len(sh.m)
+		sh.mu.Unlock()
+	}
+	return n
+}
+
+// ErrInvalidPolicy is returned by Take for a policy that cannot be
+// evaluated: Limit or Period <= 0, Burst < 0, or Limit+Burst periods that
+// do not fit in int64 nanoseconds. New checks the same.
+var ErrInvalidPolicy = errors.New("ratelimit: invalid policy")
+
+// gcra holds one policy's constants for one Take: T = pq + pr/L ns is the
+// emission interval, capacity = C*T = capNs + capF/L the delay tolerance.
+type gcra struct {
+	l, c, pq, pr, capNs, capF int64
+}
+
+func compilePolicy(p Policy) (g gcra, ok bool) {
+	if p.Limit <= 0 || p.Period <= 0 || p.Burst < 0 || p.Burst > math.MaxInt64-p.Limit {
+		return g, false
+	}
+	g.l, g.c = p.Limit, p.Limit+p.Burst
+	g.pq, g.pr = int64(p.Period)/p.Limit, int64(p.Period)%p.Limit
+	var ok1 bool
+	g.capNs, g.capF, ok1 = g.times(g.c)
+	return g, ok1 && g.capNs < 1<<61
+}
+
+// times returns n*T as ns + frac/L.
+func (g *gcra) times(n int64) (ns, frac int64, ok bool) {
+	hi, lo := bits.Mul64(uint64(n), uint64(g.pq))
+	if hi != 0 || lo > math.MaxInt64 {
+		return 0, 0, false
+	}
+	fh, fl := bits.Mul64(uint64(n), uint64(g.pr))
+	q, r := bits.Div64(fh, fl, uint64(g.l)) // fh < l since pr < l
+	ns = int64(lo) + int64(q)
+	if ns < 0 || q > math.MaxInt64 {
+		return 0, 0, false
+	}
+	return ns, int64(r), true
+}
+
+// add returns a + b for two ns + frac/L values.
+func (g *gcra) add(ans, af, bns, bf int64) (int64, int64) {
+	ns, f := ans+bns, af+bf
+	if f >= g.l {
+		ns, f = ns+1, f-g.l
+	}
+	return ns, f
+}
+
+// less reports a < b.
+func less(ans, af, bns, bf int64) bool { return ans < bns || (ans == bns && af < bf) }
+
+// state fills st for a delay d = dns + df/L (TAT - now, >= 0).
+func (g *gcra) state(st *State, dns, df int64) {
+	st.Reset = time.Duration(dns)
+	if df > 0 {
+		st.Reset++
+	}
+	if less(g.capNs, g.capF, dns, df) {
+		st.Remaining = 0 // only after a policy change shrank the capacity
+		return
+	}
+	// Remaining = C - ceil(d/T) = C - ceil((dns*L + df) / P).
+	hi, lo := bits.Mul64(uint64(dns), uint64(g.l))
+	lo, carry := bits.Add64(lo, uint64(df), 0)
+	p := uint64(g.pq)*uint64(g.l) + uint64(g.pr)
+	q, r := bits.Div64(hi+carry, lo, p)
+	if r > 0 {
+		q++
+	}
+	st.Remaining = g.c - int64(q)
+	if st.Remaining < 0 {
+		st.Remaining = 0
+	}
+}
+
+const maxInline = 4
+
+// Take implements Store: GCRA per policy, all-or-nothing under the key's
+// shard lock.
+func (s *MemoryStore) Take(_ context.Context, key string, policies []Policy, cost int64, states []State) (bool, error) {
+	if s.closed.Load() {
+		return false, ErrClosed
+	}
+	if cost < 1 || len(states) < len(policies) {
+		return false, ErrInvalidPolicy
+	}
+	var (
+		gs    [maxInline]gcra
+		next  [maxInline]tat
+		buf   [128]byte
+		allOK = true
+	)
+	h := maphash.String(s.seed, key)
+	sh := &s.shards[h&s.mask]
+	now := s.clock()
+	sh.mu.Lock()
+	for i := range policies {
+		g, ok := compilePolicy(policies[i])
+		if !ok {
+			sh.mu.Unlock()
+			return false, ErrInvalidPolicy
+		}
+		ck := compositeKey(buf[:0], policies[i].Name, key)
+		t := sh.m[string(ck)]
+		dns, df := t.ns-now, t.frac
+		if dns < 0 || (dns == 0 && df == 0) {
+			dns, df = 0, 0
+		} else if df >= g.l {
+			df = g.l - 1 // the policy's Limit changed since this was written
+		}
+		incNs, incF := g.pq, g.pr
+		if cost != 1 {
+			var okc bool
+			if incNs, incF, okc = g.times(cost); !okc {
+				incNs, incF = math.MaxInt64/4, 0
+			}
+		}
+		nns, nf := g.add(dns, df, incNs, incF)
+		st := &states[i]
+		st.Allowed = !less(g.capNs, g.capF, nns, nf)
+		st.RetryAfter = 0
+		if st.Allowed {
+			if i < maxInline {
+				gs[i], next[i] = g, tat{nns, nf}
+			}
+		} else {
+			allOK = false
+			// Admitted once d has shrunk to capacity - cost*T.
+			w, wf := nns-g.capNs, nf-g.capF
+			if wf < 0 {
+				w, wf = w-1, wf+g.l
+			}
+			if wf > 0 {
+				w++
+			}
+			st.RetryAfter = time.Duration(w)
+			if cost > g.c {
+				st.RetryAfter = time.Duration(math.MaxInt64) // never
+			}
+			g.state(st, dns, df)
+		}
+	}
+	if !allOK {
+		// Nothing is charged: the admitting policies report their state
+		// without this request.
+		for i := range policies {
+			if st := &states[i]; st.Allowed {
+				g, _ := compilePolicy(policies[i])
+				t := sh.m[string(compositeKey(buf[:0], policies[i].Name, key))]
+				dns, df := t.ns-now, min(t.frac, g.l-1)
+				if dns < 0 || (dns == 0 && df == 0) {
+					dns, df = 0, 0
+				}
+				g.state(st, dns, df)
+			}
+		}
+		sh.mu.Unlock()
+		return false, nil
+	}
+	for i := range policies {
+		var g gcra
+		var n tat
+		if i < maxInline {
+			g, n = gs[i], next[i]
+		} else {
+			// Recompute beyond the inline array (rare: > 4 policies).
+			g, _ = compilePolicy(policies[i])
+			t := sh.m[string(compositeKey(buf[:0], policies[i].Name, key))]
+			dns, df := t.ns-now, min(t.frac, g.l-1)
+			if dns < 0 || (dns == 0 && df == 0) {
+				dns, df = 0, 0
+			}
+			incNs, incF, _ := g.times(cost)
+			n.ns, n.frac = g.add(dns, df, incNs, incF)
+		}
+		g.state(&states[i], n.ns, n.frac)
+		s.store(sh, compositeKey(buf[:0], policies[i].Name, key), tat{n.ns + now, n.frac}, now)
+	}
+	sh.mu.Unlock()
+	return true, nil
+}
+
+// compositeKey is name NUL key: policy names hold no NUL, so pairs never
+// collide.
+func compositeKey(buf []byte, name, key string) []byte {
+	buf = append(buf, name...)
+	buf = append(buf, 0)
+	return append(buf, key...)
+}
+
+// store writes t for ck, evicting at the shard's cap. sh.mu is held.
+func (s *MemoryStore) store(sh *shard, ck []byte, t tat, now int64) {
+	if _, ok := sh.m[string(ck)]; ok {
+		sh.m[string(ck)] = t
+		return
+	}
+	if len(sh.m) >= s.perShard {
+		victim, vt, n := "", int64(math.MaxInt64), 0
+		for k, e := range sh.m {
+			if e.ns <= now {
+				victim = k
+				break
+			}
+			if e.ns < vt {
+				victim, vt = k, e.ns
+			}
+			if n++; n == 8 {
+				break
+			}
+		}
+		delete(sh.m, victim)
+	}
+	sh.m[string(ck)] = t
+}

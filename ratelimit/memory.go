@@ -42,10 +42,14 @@ type MemoryStore struct {
 	closed   atomic.Bool
 }
 
+// shard maps composite keys to indexes into slab (an index, not the
+// state, so that updates write in place without a key string).
 type shard struct {
-	mu sync.Mutex
-	m  map[string]tat
-	_  [40]byte // keep shards on separate cache lines
+	mu   sync.Mutex
+	m    map[string]int32
+	slab []tat
+	free []int32
+	_    [8]byte // keep shards on separate cache lines
 }
 
 // tat is a GCRA theoretical arrival time, exactly ns + frac/Limit
@@ -84,7 +88,7 @@ func NewMemoryStore(cfg MemoryConfig) (*MemoryStore, error) {
 	}
 	s.clock = func() int64 { return int64(time.Since(s.base)) }
 	for i := range s.shards {
-		s.shards[i].m = make(map[string]tat)
+		s.shards[i].m = make(map[string]int32)
 	}
 	return s, nil
 }
@@ -208,8 +212,7 @@ func (s *MemoryStore) Take(_ context.Context, key string, policies []Policy, cos
 			sh.mu.Unlock()
 			return false, ErrInvalidPolicy
 		}
-		ck := compositeKey(buf[:0], policies[i].Name, key)
-		t := sh.m[string(ck)]
+		t := sh.get(compositeKey(buf[:0], policies[i].Name, key))
 		dns, df := t.ns-now, t.frac
 		if dns < 0 || (dns == 0 && df == 0) {
 			dns, df = 0, 0
@@ -254,7 +257,7 @@ func (s *MemoryStore) Take(_ context.Context, key string, policies []Policy, cos
 		for i := range policies {
 			if st := &states[i]; st.Allowed {
 				g, _ := compilePolicy(policies[i])
-				t := sh.m[string(compositeKey(buf[:0], policies[i].Name, key))]
+				t := sh.get(compositeKey(buf[:0], policies[i].Name, key))
 				dns, df := t.ns-now, min(t.frac, g.l-1)
 				if dns < 0 || (dns == 0 && df == 0) {
 					dns, df = 0, 0
@@ -273,7 +276,7 @@ func (s *MemoryStore) Take(_ context.Context, key string, policies []Policy, cos
 		} else {
 			// Recompute beyond the inline array (rare: > 4 policies).
 			g, _ = compilePolicy(policies[i])
-			t := sh.m[string(compositeKey(buf[:0], policies[i].Name, key))]
+			t := sh.get(compositeKey(buf[:0], policies[i].Name, key))
 			dns, df := t.ns-now, min(t.frac, g.l-1)
 			if dns < 0 || (dns == 0 && df == 0) {
 				dns, df = 0, 0
@@ -296,27 +299,44 @@ func compositeKey(buf []byte, name, key string) []byte {
 	return append(buf, key...)
 }
 
+func (sh *shard) get(ck []byte) tat {
+	if i, ok := sh.m[string(ck)]; ok {
+		return sh.slab[i]
+	}
+	return tat{}
+}
+
 // store writes t for ck, evicting at the shard's cap. sh.mu is held.
 func (s *MemoryStore) store(sh *shard, ck []byte, t tat, now int64) {
-	if _, ok := sh.m[string(ck)]; ok {
-		sh.m[string(ck)] = t
+	if i, ok := sh.m[string(ck)]; ok {
+		sh.slab[i] = t
 		return
 	}
 	if len(sh.m) >= s.perShard {
 		victim, vt, n := "", int64(math.MaxInt64), 0
-		for k, e := range sh.m {
-			if e.ns <= now {
+		for k, i := range sh.m {
+			e := sh.slab[i].ns
+			if e <= now {
 				victim = k
 				break
 			}
-			if e.ns < vt {
-				victim, vt = k, e.ns
+			if e < vt {
+				victim, vt = k, e
 			}
 			if n++; n == 8 {
 				break
 			}
 		}
+		sh.free = append(sh.free, sh.m[victim])
 		delete(sh.m, victim)
 	}
-	sh.m[string(ck)] = t
+	var i int32
+	if n := len(sh.free); n > 0 {
+		i, sh.free = sh.free[n-1], sh.free[:n-1]
+		sh.slab[i] = t
+	} else {
+		i = int32(len(sh.slab))
+		sh.slab = append(sh.slab, t)
+	}
+	sh.m[string(ck)] = i
 }

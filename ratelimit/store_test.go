@@ -213,3 +213,23 @@ func TestInvalidInputIsAnError(t *testing.T) {
 		t.Error("bad MemoryConfig accepted")
 	}
 }
+
+func TestManyPoliciesBeyondTheInlineArray(t *testing.T) {
+	s, c := newStore(t, ratelimit.MemoryConfig{})
+	var ps []ratelimit.Policy
+	for i := range 6 {
+		ps = append(ps, ratelimit.Policy{Name: string(rune('a' + i)), Limit: int64(10 + i), Period: time.Minute})
+	}
+	for i := 0; i < 10; i++ {
+		if ok, st := take(t, s, "k", 1, ps...); !ok || st[5].Remaining != int64(15-i-1) {
+			t.Fatalf("request %d: %v %+v", i, ok, st[5])
+		}
+	}
+	if ok, st := take(t, s, "k", 1, ps...); ok || st[0].Allowed || !st[5].Allowed || st[5].Remaining != 5 {
+		t.Fatalf("11th: %v %+v", ok, st)
+	}
+	c.advance(6 * time.Second) // policy a (10/min) gains one
+	if ok, _ := take(t, s, "k", 1, ps...); !ok {
+		t.Fatal("denied after a's interval")
+	}
+}

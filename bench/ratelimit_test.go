@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -139,6 +140,16 @@ func BenchmarkRateLimitStore(b *testing.B) {
 	}
 }
 
+// httprateKeyByIP keys by the peer address as httpmw does without trusted
+// proxies (httprate's own KeyByIP is deprecated for the same reason).
+func httprateKeyByIP(r *http.Request) (string, error) {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	return httprate.CanonicalizeIP(host), nil
+}
+
 func BenchmarkRateLimitMiddleware(b *testing.B) {
 	next := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
 	ours, err := ratelimit.New(ratelimit.Config{Policies: []ratelimit.Policy{{Name: "p", Limit: huge, Period: time.Second}}})
@@ -156,7 +167,7 @@ func BenchmarkRateLimitMiddleware(b *testing.B) {
 	}{
 		{"baseline", next},
 		{"httpmw", ours.Handler(next)},
-		{"httprate", httprate.LimitByIP(1<<30, time.Second)(next)},
+		{"httprate", httprate.LimitBy(1<<30, time.Second, httprateKeyByIP)(next)},
 		{"sethvargo", svm.Handle(next)},
 		{"ulule", ul.Handler(next)},
 	} {

@@ -7,6 +7,7 @@ import (
 	"hash/maphash"
 	"math"
 	"math/bits"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,6 +42,8 @@ type MemoryStore struct {
 	base     time.Time
 	clock    func() int64 // nanoseconds since base; replaced by tests
 	closed   atomic.Bool
+	sets     [4]atomic.Pointer[policySet]
+	nextSet  atomic.Uint32
 }
 
 // shard maps the 64-bit keyed hash of (policy name, key) to its state. No
@@ -190,6 +193,54 @@ func (g *gcra) state(st *State, dns, df int64) {
 
 const maxInline = 4
 
+// policySet is a []Policy compiled once: its GCRA constants and name
+// hashes. The store keeps the last few sets it saw (a Middleware passes the
+// same slice every time), so a Take normally divides only once.
+type policySet struct {
+	ps []Policy
+	gs []gcra
+	nh []uint64
+}
+
+func (s *MemoryStore) policySet(policies []Policy) (*policySet, bool) {
+	for i := range s.sets {
+		if c := s.sets[i].Load(); c != nil && slices.Equal(c.ps, policies) {
+			return c, true
+		}
+	}
+	c := &policySet{ps: slices.Clone(policies), gs: make([]gcra, len(policies)), nh: make([]uint64, len(policies))}
+	for i, p := range policies {
+		g, ok := compilePolicy(p)
+		if !ok {
+			return nil, false
+		}
+		c.gs[i], c.nh[i] = g, maphash.String(s.nameSeed, p.Name)
+	}
+	s.sets[s.nextSet.Add(1)%uint32(len(s.sets))].Store(c)
+	return c, true
+}
+
+// delay returns TAT - now (>= 0) for the entry t.
+func (g *gcra) delay(t tat, now int64) (int64, int64) {
+	dns, df := t.ns-now, t.frac
+	if dns < 0 || (dns == 0 && df == 0) {
+		return 0, 0
+	}
+	return dns, min(df, g.l-1) // a frac >= l: the policy's Limit changed since
+}
+
+// charge returns d + cost*T.
+func (g *gcra) charge(dns, df, cost int64) (int64, int64) {
+	incNs, incF := g.pq, g.pr
+	if cost != 1 {
+		var ok bool
+		if incNs, incF, ok = g.times(cost); !ok {
+			incNs, incF = math.MaxInt64/4, 0
+		}
+	}
+	return g.add(dns, df, incNs, incF)
+}
+
 // Take implements Store: GCRA per policy, all-or-nothing under the key's
 // shard lock.
 func (s *MemoryStore) Take(_ context.Context, key string, policies []Policy, cost int64, states []State) (bool, error) {
@@ -199,44 +250,31 @@ func (s *MemoryStore) Take(_ context.Context, key string, policies []Policy, cos
 	if cost < 1 || len(states) < len(policies) {
 		return false, ErrInvalidPolicy
 	}
+	set, ok := s.policySet(policies)
+	if !ok {
+		return false, ErrInvalidPolicy
+	}
 	var (
-		gs    [maxInline]gcra
-		next  [maxInline]tat
-		allOK = true
+		next   [maxInline]tat
+		exists [maxInline]bool
+		allOK  = true
 	)
 	h := maphash.String(s.seed, key)
 	sh := &s.shards[h>>48&s.mask]
 	now := s.clock()
 	sh.mu.Lock()
 	for i := range policies {
-		g, ok := compilePolicy(policies[i])
-		if !ok {
-			sh.mu.Unlock()
-			return false, ErrInvalidPolicy
-		}
-		t := sh.m[h^maphash.String(s.nameSeed, policies[i].Name)]
-		dns, df := t.ns-now, t.frac
-		if dns < 0 || (dns == 0 && df == 0) {
-			dns, df = 0, 0
-		} else if df >= g.l {
-			df = g.l - 1 // the policy's Limit changed since this was written
-		}
-		incNs, incF := g.pq, g.pr
-		if cost != 1 {
-			var okc bool
-			if incNs, incF, okc = g.times(cost); !okc {
-				incNs, incF = math.MaxInt64/4, 0
-			}
-		}
-		nns, nf := g.add(dns, df, incNs, incF)
+		g := &set.gs[i]
+		t, found := sh.m[h^set.nh[i]]
+		dns, df := g.delay(t, now)
+		nns, nf := g.charge(dns, df, cost)
 		st := &states[i]
 		st.Allowed = !less(g.capNs, g.capF, nns, nf)
 		st.RetryAfter = 0
-		if st.Allowed {
-			if i < maxInline {
-				gs[i], next[i] = g, tat{nns, nf}
-			}
-		} else {
+		if i < maxInline {
+			next[i], exists[i] = tat{nns, nf}, found
+		}
+		if !st.Allowed {
 			allOK = false
 			// Admitted once d has shrunk to capacity - cost*T.
 			w, wf := nns-g.capNs, nf-g.capF
@@ -250,53 +288,39 @@ func (s *MemoryStore) Take(_ context.Context, key string, policies []Policy, cos
 			if cost > g.c {
 				st.RetryAfter = time.Duration(math.MaxInt64) // never
 			}
-			g.state(st, dns, df)
 		}
-	}
-	if !allOK {
-		// Nothing is charged: the admitting policies report their state
-		// without this request.
-		for i := range policies {
-			if st := &states[i]; st.Allowed {
-				g, _ := compilePolicy(policies[i])
-				t := sh.m[h^maphash.String(s.nameSeed, policies[i].Name)]
-				dns, df := t.ns-now, min(t.frac, g.l-1)
-				if dns < 0 || (dns == 0 && df == 0) {
-					dns, df = 0, 0
-				}
-				g.state(st, dns, df)
-			}
-		}
-		sh.mu.Unlock()
-		return false, nil
 	}
 	for i := range policies {
-		var g gcra
-		var n tat
-		if i < maxInline {
-			g, n = gs[i], next[i]
-		} else {
-			// Recompute beyond the inline array (rare: > 4 policies).
-			g, _ = compilePolicy(policies[i])
-			t := sh.m[h^maphash.String(s.nameSeed, policies[i].Name)]
-			dns, df := t.ns-now, min(t.frac, g.l-1)
-			if dns < 0 || (dns == 0 && df == 0) {
-				dns, df = 0, 0
-			}
-			incNs, incF, _ := g.times(cost)
-			n.ns, n.frac = g.add(dns, df, incNs, incF)
+		g, st := &set.gs[i], &states[i]
+		var d tat
+		switch {
+		case !allOK:
+			// Nothing is charged: every policy reports its state without
+			// this request.
+			d.ns, d.frac = g.delay(sh.m[h^set.nh[i]], now)
+		case i < maxInline:
+			d = next[i]
+		default:
+			dns, df := g.delay(sh.m[h^set.nh[i]], now)
+			d.ns, d.frac = g.charge(dns, df, cost)
 		}
-		g.state(&states[i], n.ns, n.frac)
-		s.store(sh, h^maphash.String(s.nameSeed, policies[i].Name), tat{n.ns + now, n.frac}, now)
+		g.state(st, d.ns, d.frac)
+		if allOK {
+			s.store(sh, h^set.nh[i], i < maxInline && exists[i], tat{d.ns + now, d.frac}, now)
+		}
 	}
 	sh.mu.Unlock()
-	return true, nil
+	return allOK, nil
 }
 
 // store writes t for the entry ek, evicting at the shard's cap. sh.mu is
 // held.
-func (s *MemoryStore) store(sh *shard, ek uint64, t tat, now int64) {
-	if _, ok := sh.m[ek]; !ok && len(sh.m) >= s.perShard {
+func (s *MemoryStore) store(sh *shard, ek uint64, exists bool, t tat, now int64) {
+	if !exists && len(sh.m) >= s.perShard {
+		if _, ok := sh.m[ek]; ok {
+			sh.m[ek] = t
+			return
+		}
 		victim, vt, n := uint64(0), int64(math.MaxInt64), 0
 		for k, e := range sh.m {
 			if e.ns <= now {

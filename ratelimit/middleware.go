@@ -62,7 +62,7 @@ const (
 type request struct {
 	states [4]State
 	vals   [5]string
-	buf    [384]byte
+	buf    [224]byte
 	n      int
 }
 

@@ -364,3 +364,25 @@ type nopWriter struct{ h http.Header }
 func (w *nopWriter) Header() http.Header         { return w.h }
 func (w *nopWriter) WriteHeader(int)             {}
 func (w *nopWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+func TestConcurrentRequestsAdmittedExactly(t *testing.T) {
+	s, _ := newStore(t, ratelimit.MemoryConfig{})
+	h := mustNew(t, ratelimit.Config{Store: s, Policies: []ratelimit.Policy{{Name: "p", Limit: 50, Period: time.Hour, Burst: 7}}}).Handler(okHandler)
+	var mu sync.Mutex
+	codes := map[int]int{}
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for range 100 {
+				rec := do(h, "198.51.100.7:1")
+				mu.Lock()
+				codes[rec.Code]++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if codes[204] != 57 || codes[429] != 1600-57 {
+		t.Fatalf("codes %v, want exactly 57 admitted", codes)
+	}
+}

@@ -20,7 +20,9 @@ type MemoryConfig struct {
 	// is full, a new key evicts, from a sample of 8 entries of that shard,
 	// one whose bucket is full again (it carries no state) or else the one
 	// closest to full, so a flood of new keys sheds the least information
-	// and rarely a limited client's state.
+	// and rarely a limited client's state. Each shard holds at most
+	// MaxKeys/Shards entries, so eviction can start a little before MaxKeys
+	// entries in all (1M keys in a 2^20 store: 99.7% kept).
 	MaxKeys int
 	// Shards is the number of independently locked shards, a power of two;
 	// 0 means 64.

@@ -55,7 +55,10 @@
 // The Store interface takes one call per request (one round trip for a
 // remote store). MemoryStore is sharded (64 mutexes), bounded by MaxKeys
 // (evicting first entries whose bucket is full again, which carry no state),
-// and starts no goroutine. Concurrency limits running requests per key in
+// and starts no goroutine. It keeps no key bytes: an entry is the seeded
+// 64-bit hash of (policy name, key) and its arrival time, ~53 bytes at 1M
+// keys; two pairs share state only on a hash collision (2^-64 per pair,
+// under a random seed clients cannot learn). Concurrency limits running requests per key in
 // this process, released when the handler returns or panics.
 //
 // Exempt requests are neither counted nor decorated. The RateLimit fields are

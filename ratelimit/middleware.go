@@ -60,10 +60,9 @@ const (
 // request is the one allocation of a request: the states, the header values
 // and the bytes they point to (written once, never changed afterwards).
 type request struct {
-	states [4]State
-	vals   [5]string
-	buf    [224]byte
-	n      int
+	vals [5]string
+	buf  [200]byte
+	n    int
 }
 
 // str appends b's tail written since mark as an immutable string.
@@ -115,12 +114,18 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		if c.cost != nil {
 			cost = max(c.cost(r), 1)
 		}
-		states := q.states[:]
-		if len(c.policies) > len(states) {
-			states = make([]State, len(c.policies))
+		// The states live on the stack for a *MemoryStore; another Store
+		// (an interface call) gets a slice of their own.
+		var inline [4]State
+		states := inline[:min(len(c.policies), len(inline))]
+		var ok bool
+		if ms, isMem := c.store.(*MemoryStore); isMem && len(c.policies) <= len(inline) {
+			ok, err = ms.Take(r.Context(), key, c.policies, cost, states)
+		} else {
+			hs := make([]State, len(c.policies))
+			ok, err = c.store.Take(r.Context(), key, c.policies, cost, hs)
+			states = hs
 		}
-		states = states[:len(c.policies)]
-		ok, err := c.store.Take(r.Context(), key, c.policies, cost, states)
 		if err != nil {
 			if c.failOpen {
 				m.logStoreError(r, err)

@@ -61,7 +61,8 @@ type Config struct {
 	Exempt func(r *http.Request) bool
 
 	// Cost returns how many units the request takes (e.g. more for an
-	// expensive endpoint). nil, or a result below 1: 1.
+	// expensive endpoint). nil, or a result below 1: 1. A cost above a
+	// policy's Limit+Burst is never admitted (429, Retry-After one Period).
 	Cost func(r *http.Request) int64
 
 	// Concurrency, when > 0, limits how many requests of one key run at

@@ -109,3 +109,20 @@ func ExampleMemoryStore_Take() {
 	// true <nil> 0 1h0m0s 0s
 	// false <nil> 0 1h0m0s 1h0m0s
 }
+
+// ClientIP is the address the middleware keys by; a KeyFunc can combine it
+// with a route, for instance.
+func ExampleMiddleware_ClientIP() {
+	m, _ := ratelimit.New(ratelimit.Config{
+		Policies:       []ratelimit.Policy{{Name: "p", Limit: 1, Period: time.Second}},
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")},
+		ProxyHeader:    "Forwarded",
+	})
+	defer m.Close()
+	r := httptest.NewRequest("GET", "/", nil)
+	r.RemoteAddr = "10.1.2.3:4444"
+	r.Header.Set("Forwarded", `for=192.0.2.1, for="[2001:db8::7]:4711", for=10.0.0.9`)
+	a, ok := m.ClientIP(r)
+	fmt.Println(a, ok)
+	// Output: 2001:db8::7 true
+}

@@ -60,7 +60,7 @@ const (
 // request is the one allocation of a request: the states, the header values
 // and the bytes they point to (written once, never changed afterwards).
 type request struct {
-	vals [5]string
+	vals [6]string // RateLimit, Retry-After, 3 legacy, RateLimit-Policy
 	buf  [200]byte
 	n    int
 }
@@ -104,7 +104,7 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 			n, ok := m.inflight.acquire(key, c.concurrency)
 			if !ok {
 				m.writeFields(w, q, nil, false, c.concurrency-n)
-				w.Header()[hdrRetryAfter] = retryOne
+				q.retryOne(w)
 				c.onError(w, r, &LimitError{Violated: []string{concurrencyPolicy}, RetryAfter: time.Second})
 				return
 			}
@@ -132,7 +132,7 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 				next.ServeHTTP(w, r)
 				return
 			}
-			w.Header()[hdrRetryAfter] = retryOne
+			q.retryOne(w)
 			c.onError(w, r, &StoreError{Err: err})
 			return
 		}
@@ -155,7 +155,12 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 	})
 }
 
-var retryOne = []string{"1"}
+// retryOne sets Retry-After: 1 (a value of this response's own: no slice
+// is shared between responses, so a handler writing in place harms none).
+func (q *request) retryOne(w http.ResponseWriter) {
+	q.vals[1] = "1"
+	w.Header()[hdrRetryAfter] = q.vals[1:2:2]
+}
 
 // ceilSeconds rounds d up to whole seconds.
 func ceilSeconds(d time.Duration) int64 {
@@ -190,7 +195,8 @@ func nextUnit(p Policy, st *State) time.Duration {
 func (m *Middleware) writeFields(w http.ResponseWriter, q *request, states []State, limited bool, inflightLeft int64) time.Duration {
 	c := m.c
 	h := w.Header()
-	h[hdrPolicy] = c.policyField
+	q.vals[5] = c.policyField[0]
+	h[hdrPolicy] = q.vals[5:6:6]
 	b := q.appender()
 	var retry time.Duration
 	minI := -1

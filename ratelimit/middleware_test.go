@@ -386,3 +386,21 @@ func TestConcurrentRequestsAdmittedExactly(t *testing.T) {
 		t.Fatalf("codes %v, want exactly 57 admitted", codes)
 	}
 }
+
+func TestHeaderValuesAreNotSharedBetweenResponses(t *testing.T) {
+	h := mustNew(t, ratelimit.Config{Policies: []ratelimit.Policy{{Name: "p", Limit: 1, Period: time.Hour}}, Store: failingStore{}}).Handler(okHandler)
+	a, b := do(h, "192.0.2.1:1"), httptest.NewRecorder()
+	a.Header()["Retry-After"][0] = "999"
+	r := httptest.NewRequest("GET", "/", nil)
+	r.RemoteAddr = "192.0.2.1:1"
+	h.ServeHTTP(b, r)
+	if b.Header().Get("Retry-After") != "1" {
+		t.Fatal("a handler's in-place write reached another response")
+	}
+	h = mustNew(t, ratelimit.Config{Policies: []ratelimit.Policy{{Name: "p", Limit: 9, Period: time.Hour}}}).Handler(okHandler)
+	a = do(h, "192.0.2.1:1")
+	a.Header()["Ratelimit-Policy"][0] = "changed"
+	if got := do(h, "192.0.2.1:1").Header().Get("RateLimit-Policy"); got != `"p";q=9;w=3600` {
+		t.Fatalf("RateLimit-Policy %q", got)
+	}
+}

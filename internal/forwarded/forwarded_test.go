@@ -103,6 +103,8 @@ var fwdCases = []clientCase{
 	{"repeated for=", "10.0.0.1", []string{`for=198.51.100.1;for=10.0.0.2`}, "10.0.0.1"},
 	{"malformed parameters", "10.0.0.1", []string{`for`}, "10.0.0.1"},
 	{"unquoted IPv6 is not a token", "10.0.0.1", []string{`for=[2001:db8::1]`}, "10.0.0.1"},
+	{"5000 client elements on the left do not matter", "10.0.0.1", []string{strings.Repeat(`for=9.9.9.9;x="a,b", `, 5000) + `for=198.51.100.1`}, "198.51.100.1"},
+	{"5000 lines: only the last ones are read", "10.0.0.1", append(make([]string, 5000), `for=198.51.100.1`), "198.51.100.1"},
 }
 
 func TestClientForwarded(t *testing.T) {

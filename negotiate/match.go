@@ -2,6 +2,7 @@ package negotiate
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/jiec/httpmw/internal/header"
 )
@@ -78,9 +79,10 @@ func parseMediaOffer(s string) (mediaOffer, bool) {
 	if !ok || mr.Type == "*" || mr.Subtype == "*" || mr.Q != header.QMax {
 		return mediaOffer{}, false
 	}
-	_, params := header.CutParams(s)
-	if params != mr.Params {
-		return mediaOffer{}, false // a "q" parameter
+	if mr.Params != "" || strings.IndexByte(s, ';') >= 0 {
+		if _, params := header.CutParams(s); params != mr.Params {
+			return mediaOffer{}, false // a "q" parameter
+		}
 	}
 	return mediaOffer{raw: s, typ: mr.Type, sub: mr.Subtype, params: mr.Params}, true
 }
@@ -117,19 +119,20 @@ func matchMedia(mr *header.MediaRange, o *mediaOffer) int32 {
 func scoreMedia(values []string, offers []mediaOffer, sc []score) int {
 	resetScores(sc)
 	valid, n := false, 0
-	for e := range header.Elements(values) {
-		if n++; n > header.MaxElements {
-			break
-		}
-		mr, ok := header.ParseMediaRange(e)
-		if !ok {
-			continue
-		}
-		valid = true
-		for i := range offers {
-			if o := &offers[i]; o.typ != "" {
-				if spec := matchMedia(&mr, o); spec >= 0 {
-					sc[i].raise(mr.Q, spec)
+	for _, s := range values {
+		for s != "" && n < header.MaxElements {
+			n++
+			var mr header.MediaRange
+			var ok bool
+			if mr, s, ok = header.NextMediaRange(s); !ok {
+				continue
+			}
+			valid = true
+			for i := range offers {
+				if o := &offers[i]; o.typ != "" {
+					if spec := matchMedia(&mr, o); spec >= 0 {
+						sc[i].raise(mr.Q, spec)
+					}
 				}
 			}
 		}
@@ -170,21 +173,23 @@ func matchLanguage(rng, offer string, positive, lookupOnly bool) int32 {
 func scoreLanguages(values, offers []string, lookupOnly bool, sc []score) int {
 	resetScores(sc)
 	valid, n := false, 0
-	for e := range header.Elements(values) {
-		if n++; n > header.MaxElements {
-			break
-		}
-		rng, q, ok := header.ParseWeighted(e)
-		if !ok || !header.IsLanguageRange(rng) {
-			continue
-		}
-		valid = true
-		for i, o := range offers {
-			if o == "" {
+	for _, s := range values {
+		for s != "" && n < header.MaxElements {
+			n++
+			var rng string
+			var q int
+			var ok bool
+			if rng, q, s, ok = header.NextWeighted(s); !ok || !header.IsLanguageRange(rng) {
 				continue
 			}
-			if spec := matchLanguage(rng, o, q > 0, lookupOnly); spec >= 0 {
-				sc[i].raise(q, spec)
+			valid = true
+			for i, o := range offers {
+				if o == "" {
+					continue
+				}
+				if spec := matchLanguage(rng, o, q > 0, lookupOnly); spec >= 0 {
+					sc[i].raise(q, spec)
+				}
 			}
 		}
 	}
@@ -200,22 +205,24 @@ func scoreLanguages(values, offers []string, lookupOnly bool, sc []score) int {
 func scoreCharsets(values, offers []string, sc []score) int {
 	resetScores(sc)
 	valid, n := false, 0
-	for e := range header.Elements(values) {
-		if n++; n > header.MaxElements {
-			break
-		}
-		cs, q, ok := header.ParseWeighted(e)
-		if !ok {
-			continue
-		}
-		valid = true
-		for i, o := range offers {
-			switch {
-			case o == "":
-			case cs == "*":
-				sc[i].raise(q, 0)
-			case equalFold(cs, o):
-				sc[i].raise(q, 1)
+	for _, s := range values {
+		for s != "" && n < header.MaxElements {
+			n++
+			var cs string
+			var q int
+			var ok bool
+			if cs, q, s, ok = header.NextWeighted(s); !ok {
+				continue
+			}
+			valid = true
+			for i, o := range offers {
+				switch {
+				case o == "":
+				case cs == "*":
+					sc[i].raise(q, 0)
+				case equalFold(cs, o):
+					sc[i].raise(q, 1)
+				}
 			}
 		}
 	}

@@ -38,7 +38,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		i, ok := c.negotiate(r, d)
 		if !ok {
 			if !c.fallback {
-				header.AddVary(w.Header(), c.vary)
+				c.addVary(w.Header(), make([]string, 1))
 				c.notAcceptable(w, r, d)
 				return
 			}
@@ -62,12 +62,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	v.choice.Fallback = fallback
 
 	hd := w.Header()
-	if _, ok := hd["Vary"]; ok {
-		header.AddVary(hd, c.vary)
-	} else {
-		v.vary[0] = c.vary
-		hd["Vary"] = v.vary[:1:1]
-	}
+	c.addVary(hd, v.vary[:])
 	if v.choice.Language != "" {
 		if _, ok := hd["Content-Language"]; !ok {
 			v.lang[0] = v.choice.Language
@@ -75,6 +70,17 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h.next.ServeHTTP(w, &v.req)
+}
+
+// addVary merges the negotiated field names into Vary; buf (len 1) backs
+// the value when there is no Vary yet, so each response gets its own.
+func (c *compiled) addVary(h http.Header, buf []string) {
+	if _, ok := h["Vary"]; ok {
+		header.AddVary(h, c.varyNames...)
+		return
+	}
+	buf[0] = c.vary
+	h["Vary"] = buf[:1:1]
 }
 
 // negotiate returns the index of the chosen offer of dimension d (0 when

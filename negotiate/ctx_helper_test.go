@@ -5,4 +5,6 @@ import (
 	"net/http"
 )
 
-func contextWith(r *http.Request, k, v any) context.Context { return context.WithValue(r.Context(), k, v) }
+func contextWith(r *http.Request, k, v any) context.Context {
+	return context.WithValue(r.Context(), k, v)
+}

@@ -21,7 +21,7 @@ type differentialCase struct {
 	Why        string   `json:"why"`
 }
 
-func loadDifferential(t *testing.T) []differentialCase {
+func loadDifferential(t testing.TB) []differentialCase {
 	t.Helper()
 	b, err := os.ReadFile("testdata/differential.json")
 	if err != nil {

@@ -5,8 +5,11 @@ package bench
 import (
 	_ "github.com/CAFxX/httpcompression"
 	_ "github.com/go-chi/chi/v5/middleware"
+	_ "github.com/elnormous/contenttype"
+	_ "github.com/golang/gddo/httputil"
 	_ "github.com/klauspost/compress/gzhttp"
 	_ "github.com/rs/cors"
 	_ "github.com/unrolled/secure"
 	_ "go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	_ "golang.org/x/text/language"
 )

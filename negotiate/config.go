@@ -82,6 +82,7 @@ var fieldNames = [numDims]string{"Accept", "Accept-Language", "Accept-Charset"}
 // compiled is the validated, precomputed form of a Config.
 type compiled struct {
 	types      []mediaOffer
+	typeNames  []string // the offers as configured, for Result
 	languages  []string
 	charsets   []string
 	fallback   bool
@@ -117,6 +118,7 @@ func compile(cfg *Config) (*compiled, error) {
 			errs = append(errs, fieldErr("Types", "not a media type (type/subtype with optional parameters, no wildcards, no q)", s))
 		case !dup("Types", s):
 			c.types = append(c.types, o)
+			c.typeNames = append(c.typeNames, s)
 		}
 	}
 	for _, s := range cfg.Languages {

@@ -69,12 +69,29 @@ func fieldValues(r *http.Request, key string) []string {
 
 // mediaOffer is an offered media type, parsed.
 type mediaOffer struct {
-	raw, typ, sub, params string
+	typ, sub, params string
 }
 
 // parseMediaOffer parses a concrete media type with optional parameters
 // (no wildcards, no "q" parameter).
 func parseMediaOffer(s string) (mediaOffer, bool) {
+	// Offers without parameters, the common case, in one short pass.
+	i := 0
+	for i < len(s) && header.IsTokenChar(s[i]) {
+		i++
+	}
+	if i > 0 && i < len(s) && s[i] == '/' {
+		j := i + 1
+		for j < len(s) && header.IsTokenChar(s[j]) {
+			j++
+		}
+		if j == len(s) && j > i+1 {
+			if s[:i] == "*" || s[i+1:] == "*" {
+				return mediaOffer{}, false
+			}
+			return mediaOffer{typ: s[:i], sub: s[i+1:]}, true
+		}
+	}
 	mr, ok := header.ParseMediaRange(s)
 	if !ok || mr.Type == "*" || mr.Subtype == "*" || mr.Q != header.QMax {
 		return mediaOffer{}, false
@@ -84,7 +101,7 @@ func parseMediaOffer(s string) (mediaOffer, bool) {
 			return mediaOffer{}, false // a "q" parameter
 		}
 	}
-	return mediaOffer{raw: s, typ: mr.Type, sub: mr.Subtype, params: mr.Params}, true
+	return mediaOffer{typ: mr.Type, sub: mr.Subtype, params: mr.Params}, true
 }
 
 // matchMedia returns the specificity with which range mr matches offer o,

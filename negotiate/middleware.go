@@ -51,7 +51,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// lives in v, allocated with it.
 	v.req = *r.WithContext(v)
 	if len(c.types) > 0 {
-		v.choice.MediaType = c.types[idx[dimType]].raw
+		v.choice.MediaType = c.typeNames[idx[dimType]]
 	}
 	if len(c.languages) > 0 {
 		v.choice.Language = c.languages[idx[dimLanguage]]

@@ -104,6 +104,9 @@ func NextMediaRange(s string) (mr MediaRange, rest string, ok bool) {
 	case s[k] == ',':
 		rest = s[k+1:]
 	case s[k] == ';':
+		if q, rest, ok := fastWeight(s[k+1:]); ok {
+			return MediaRange{Type: s[:i], Subtype: s[i+1 : j], Q: q}, rest, true
+		}
 		var elem string
 		elem, rest = NextElement(s[k:])
 		mr.Type, mr.Subtype, mr.Q = s[:i], s[i+1:j], QMax
@@ -121,4 +124,34 @@ func slowMediaRange(s string) (MediaRange, string, bool) {
 	elem, rest := NextElement(s)
 	mr, ok := ParseMediaRange(elem)
 	return mr, rest, ok
+}
+
+// fastWeight parses the common tail `q=qvalue OWS ("," / end)` that follows
+// the ';' after a subtype, returning the weight and the rest of the list.
+// ok false means the general path must decide (other parameters,
+// extensions, quoting, malformed values).
+func fastWeight(s string) (q int, rest string, ok bool) {
+	for len(s) > 0 && IsOWS(s[0]) {
+		s = s[1:]
+	}
+	if len(s) < 3 || s[0]|0x20 != 'q' || s[1] != '=' {
+		return 0, "", false
+	}
+	e := 2
+	for e < len(s) && (s[e] == '.' || '0' <= s[e] && s[e] <= '9') {
+		e++
+	}
+	if q, ok = ParseQ(s[2:e]); !ok {
+		return 0, "", false
+	}
+	for r := e; ; r++ {
+		switch {
+		case r == len(s):
+			return q, "", true
+		case s[r] == ',':
+			return q, s[r+1:], true
+		case !IsOWS(s[r]):
+			return 0, "", false
+		}
+	}
 }

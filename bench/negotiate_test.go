@@ -1,8 +1,10 @@
 package bench
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"testing"
 
 	"github.com/elnormous/contenttype"
@@ -111,3 +113,49 @@ type negotiateWriter struct{ h http.Header }
 func (w *negotiateWriter) Header() http.Header         { return w.h }
 func (w *negotiateWriter) Write(p []byte) (int, error) { return len(p), nil }
 func (w *negotiateWriter) WriteHeader(int)             {}
+
+// TestNegotiatePeersAgainstRFC counts, over the Accept cases of negotiate's
+// differential table, how often each peer gives the RFC answer (ours).
+func TestNegotiatePeersAgainstRFC(t *testing.T) {
+	b, err := os.ReadFile("../negotiate/testdata/differential.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Cases []struct {
+			Field  string   `json:"field"`
+			Value  *string  `json:"value"`
+			Offers []string `json:"offers"`
+		} `json:"cases"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	n, gddo, ct := 0, 0, 0
+	for _, c := range doc.Cases {
+		if c.Field != "Accept" {
+			continue
+		}
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		if c.Value != nil {
+			r.Header.Set("Accept", *c.Value)
+		}
+		want, _ := negotiate.MediaType(r, c.Offers...)
+		n++
+		if httputil.NegotiateContentType(r, c.Offers, "") == want {
+			gddo++
+		}
+		var available []contenttype.MediaType
+		for _, o := range c.Offers {
+			available = append(available, contenttype.NewMediaType(o))
+		}
+		got := ""
+		if mt, _, err := contenttype.GetAcceptableMediaType(r, available); err == nil {
+			got = mt.String()
+		}
+		if got == want {
+			ct++
+		}
+	}
+	t.Logf("Accept cases: %d; gddo gives the RFC answer in %d, elnormous/contenttype in %d", n, gddo, ct)
+}

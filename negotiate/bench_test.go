@@ -66,3 +66,12 @@ func BenchmarkMiddlewareChrome(b *testing.B) {
 		h.ServeHTTP(w, r)
 	}
 }
+
+func BenchmarkMediaTypeFetch(b *testing.B) {
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.Header.Set("Accept", "application/json, text/plain, */*")
+	b.ReportAllocs()
+	for b.Loop() {
+		sinkString, _ = negotiate.MediaType(r, "application/json", "text/html", "text/csv")
+	}
+}

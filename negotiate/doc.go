@@ -57,7 +57,8 @@
 //
 // # Cost
 //
-// Negotiation allocates nothing (up to 16 offers per dimension); a
+// Negotiation allocates nothing (up to 16 offers per dimension in the
+// middleware, 8 in the standalone functions); a
 // negotiated request costs one allocation, holding the request copy with
 // its context and the Vary and Content-Language values.
 package negotiate

@@ -12,8 +12,13 @@ import (
 // matched (the offer is not acceptable).
 type score struct{ q, spec int32 }
 
-// stackOffers is how many offers are scored without allocating.
+// stackOffers is how many offers per dimension are scored without
+// allocating.
 const stackOffers = 16
+
+// stackStandalone is the same for the standalone functions, which also
+// parse their offers on every call (smaller, so less stack to clear).
+const stackStandalone = 8
 
 // Match outcomes of a field.
 const (
@@ -110,12 +115,12 @@ func parseMediaOffer(s string) (mediaOffer, bool) {
 func matchMedia(mr *header.MediaRange, o *mediaOffer) int32 {
 	var level int32
 	if mr.Type != "*" {
-		if !equalFold(mr.Type, o.typ) {
+		if mr.Type != o.typ && !equalFold(mr.Type, o.typ) {
 			return -1
 		}
 		level = 1
 		if mr.Subtype != "*" {
-			if !equalFold(mr.Subtype, o.sub) {
+			if mr.Subtype != o.sub && !equalFold(mr.Subtype, o.sub) {
 				return -1
 			}
 			level = 2

@@ -15,10 +15,10 @@ import (
 // middleware's (see the package documentation). The caller adds
 // "Vary: Accept" to the response.
 func MediaType(r *http.Request, offers ...string) (string, bool) {
-	var obuf [stackOffers]mediaOffer
-	var sbuf [stackOffers]score
+	var obuf [stackStandalone]mediaOffer
+	var sbuf [stackStandalone]score
 	os, sc := obuf[:0], sbuf[:0]
-	if len(offers) > stackOffers {
+	if len(offers) > stackStandalone {
 		os, sc = make([]mediaOffer, 0, len(offers)), make([]score, 0, len(offers))
 	}
 	first := -1
@@ -45,10 +45,10 @@ func MediaType(r *http.Request, offers ...string) (string, bool) {
 // well-formed offer is returned. The caller adds "Vary: Accept-Language"
 // and, usually, Content-Language.
 func Language(r *http.Request, offers ...string) (string, bool) {
-	var buf [stackOffers]string
-	var sbuf [stackOffers]score
+	var buf [stackStandalone]string
+	var sbuf [stackStandalone]score
 	os, sc := buf[:0], sbuf[:0]
-	if len(offers) > stackOffers {
+	if len(offers) > stackStandalone {
 		os, sc = make([]string, 0, len(offers)), make([]score, 0, len(offers))
 	}
 	first := -1
@@ -74,10 +74,10 @@ func Language(r *http.Request, offers ...string) (string, bool) {
 // order of preference. Without a usable Accept-Charset field the first
 // well-formed offer is returned. The caller adds "Vary: Accept-Charset".
 func Charset(r *http.Request, offers ...string) (string, bool) {
-	var buf [stackOffers]string
-	var sbuf [stackOffers]score
+	var buf [stackStandalone]string
+	var sbuf [stackStandalone]score
 	os, sc := buf[:0], sbuf[:0]
-	if len(offers) > stackOffers {
+	if len(offers) > stackStandalone {
 		os, sc = make([]string, 0, len(offers)), make([]score, 0, len(offers))
 	}
 	first := -1

@@ -15,6 +15,17 @@ import (
 // middleware's (see the package documentation). The caller adds
 // "Vary: Accept" to the response.
 func MediaType(r *http.Request, offers ...string) (string, bool) {
+	v := fieldValues(r, "Accept")
+	if len(v) == 0 || (len(v) == 1 && v[0] == "*/*") {
+		// No preference (curl and many clients send "*/*"): the first
+		// well-formed offer, without scoring.
+		for _, s := range offers {
+			if _, ok := parseMediaOffer(s); ok {
+				return s, true
+			}
+		}
+		return "", false
+	}
 	var obuf [stackStandalone]mediaOffer
 	var sbuf [stackStandalone]score
 	os, sc := obuf[:0], sbuf[:0]
@@ -30,11 +41,7 @@ func MediaType(r *http.Request, offers ...string) (string, bool) {
 		os = append(os, o)
 	}
 	sc = sc[:len(offers)]
-	idx := noPreference
-	if v := fieldValues(r, "Accept"); len(v) > 0 {
-		idx = scoreMedia(v, os, sc)
-	}
-	return choose(offers, first, idx)
+	return choose(offers, first, scoreMedia(v, os, sc))
 }
 
 // Language returns the offered language tag the request's Accept-Language

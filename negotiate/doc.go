@@ -57,7 +57,11 @@
 //
 // # Cost
 //
-// Negotiation allocates nothing (up to 16 offers per dimension in the
+// Work is bounded: at most 8 KiB and 128 elements of a field are read, and
+// a media range's parameters are compared with an offer's only up to the
+// offer's own count (a parameter appears once, RFC 6838 §4.3), so hostile
+// fields cost at most about 128 × k(k+1) parameter comparisons for an offer
+// with k parameters. Negotiation allocates nothing (up to 16 offers per dimension in the
 // middleware, 8 in the standalone functions); a
 // negotiated request costs one allocation, holding the request copy with
 // its context and the Vary and Content-Language values.

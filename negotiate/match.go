@@ -75,6 +75,7 @@ func fieldValues(r *http.Request, key string) []string {
 // mediaOffer is an offered media type, parsed.
 type mediaOffer struct {
 	typ, sub, params string
+	nparams          int
 }
 
 // parseMediaOffer parses a concrete media type with optional parameters
@@ -106,7 +107,8 @@ func parseMediaOffer(s string) (mediaOffer, bool) {
 			return mediaOffer{}, false // a "q" parameter
 		}
 	}
-	return mediaOffer{typ: mr.Type, sub: mr.Subtype, params: mr.Params}, true
+	n, _ := header.CountParams(mr.Params)
+	return mediaOffer{typ: mr.Type, sub: mr.Subtype, params: mr.Params, nparams: n}, true
 }
 
 // matchMedia returns the specificity with which range mr matches offer o,
@@ -129,7 +131,7 @@ func matchMedia(mr *header.MediaRange, o *mediaOffer) int32 {
 	n := 0
 	if mr.Params != "" {
 		var ok bool
-		if n, ok = header.ParamsContain(o.params, mr.Params); !ok {
+		if n, ok = header.ParamsContain(o.params, mr.Params, o.nparams); !ok {
 			return -1
 		}
 	}

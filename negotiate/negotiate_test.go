@@ -1,6 +1,7 @@
 package negotiate_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -161,5 +162,41 @@ func TestNegotiationDoesNotAllocate(t *testing.T) {
 		if n := testing.AllocsPerRun(100, f); n != 0 {
 			t.Errorf("%s: %v allocations, want 0", name, n)
 		}
+	}
+}
+
+// hostileAccepts are fields at the 8 KiB cap built to make matching work
+// hard: many elements, many parameters, long quoted strings.
+var hostileAccepts = []string{
+	strings.Repeat("text/html;a=1;b=2;c=3;d=4;level=1;q=0.5, ", 8000/41),
+	"text/html" + strings.Repeat(";level=1", 8000/8),
+	strings.Repeat(",", 8000) + "text/html",
+	`text/html;a="` + strings.Repeat(`\"`, 3990) + `"`,
+	strings.Repeat("*/*;q=0.001,", 8000/12),
+}
+
+func TestHostileAcceptIsBoundedAndDoesNotAllocate(t *testing.T) {
+	offers := []string{"text/html;level=1;a=1;b=2;c=3;d=4", "text/html", "application/json", "text/csv;header=present"}
+	for i, v := range hostileAccepts {
+		if len(v) > 8<<10 {
+			t.Fatalf("hostile field %d is %d bytes, over the cap", i, len(v))
+		}
+		r := get(map[string]string{"Accept": v})
+		if n := testing.AllocsPerRun(20, func() { sinkString, _ = negotiate.MediaType(r, offers...) }); n != 0 {
+			t.Errorf("hostile field %d: %v allocations", i, n)
+		}
+	}
+}
+
+func BenchmarkMediaTypeHostile(b *testing.B) {
+	offers := []string{"text/html;level=1;a=1;b=2;c=3;d=4", "text/html", "application/json", "text/csv;header=present"}
+	for i, v := range hostileAccepts {
+		r := get(map[string]string{"Accept": v})
+		b.Run(fmt.Sprintf("field=%d", i), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				sinkString, _ = negotiate.MediaType(r, offers...)
+			}
+		})
 	}
 }

@@ -111,8 +111,11 @@ func TestParamsContain(t *testing.T) {
 		{"", "level=1", 0, false},
 		{"level=1", "", 0, true},
 		{"level=1", "level", 0, false},
+		{"level=1", "level=1;level=1", 0, false}, // more than have holds
+		{"a=1;b=2", "b=2;a=1", 2, true},
 	} {
-		n, ok := header.ParamsContain(tt.have, tt.want)
+		limit, _ := header.CountParams(tt.have)
+		n, ok := header.ParamsContain(tt.have, tt.want, limit)
 		if n != tt.n || ok != tt.ok {
 			t.Errorf("ParamsContain(%q, %q) = %d, %v; want %d, %v", tt.have, tt.want, n, ok, tt.n, tt.ok)
 		}

@@ -146,9 +146,15 @@ func lower(c byte) byte {
 // an equal value (names and values compared as ParamValueEqualFold does),
 // which is how a media range's parameters match a media type (RFC 9110
 // §12.5.1). n is the number of parameters in want. ok is false when want or
-// the part of have it needs is malformed.
-func ParamsContain(have, want string) (n int, ok bool) {
+// the part of have it needs is malformed, or when want has more than limit
+// parameters (pass have's count: a parameter may appear only once, RFC 6838
+// §4.3, so more cannot all match), which bounds the work to
+// (limit+1) × limit parameters whatever want holds.
+func ParamsContain(have, want string, limit int) (n int, ok bool) {
 	for want != "" {
+		if n == limit {
+			return 0, false
+		}
 		name, v, rest, pok := NextParam(want)
 		if !pok {
 			return 0, false
@@ -158,6 +164,21 @@ func ParamsContain(have, want string) (n int, ok bool) {
 		}
 		n++
 		want = rest
+	}
+	return n, true
+}
+
+// CountParams returns the number of parameters in the parameter string s,
+// and false when one is malformed.
+func CountParams(s string) (int, bool) {
+	n := 0
+	for s != "" {
+		_, _, rest, ok := NextParam(s)
+		if !ok {
+			return 0, false
+		}
+		n++
+		s = rest
 	}
 	return n, true
 }

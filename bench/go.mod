@@ -4,14 +4,17 @@ go 1.26.0
 
 require (
 	github.com/CAFxX/httpcompression v0.0.8
+	github.com/elnormous/contenttype v1.0.4
 	github.com/go-chi/chi/v5 v5.5.0
 	github.com/go-chi/httprate v0.16.1
+	github.com/golang/gddo v0.0.0-20190904175337-72a348e765d2
 	github.com/klauspost/compress v1.20.4
 	github.com/rs/cors v1.11.1
 	github.com/sethvargo/go-limiter v0.7.1
 	github.com/ulule/limiter/v3 v3.11.2
 	github.com/unrolled/secure v1.18.0
 	go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp v0.72.0
+	golang.org/x/text v0.43.0
 	golang.org/x/time v0.16.0
 )
 

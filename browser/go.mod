@@ -1,6 +1,6 @@
 module github.com/jiec/httpmw/browser
 
-go 1.26
+go 1.26.0
 
 replace github.com/jiec/httpmw => ../
 
@@ -17,4 +17,5 @@ require (
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/klauspost/compress v1.20.4 // indirect
+	golang.org/x/net v0.62.0 // indirect
 )

@@ -22,6 +22,7 @@ import (
 	"github.com/jiec/httpmw/compress"
 	"github.com/jiec/httpmw/cors"
 	"github.com/jiec/httpmw/idempotency"
+	"github.com/jiec/httpmw/ratelimit"
 	"github.com/jiec/httpmw/security"
 	"github.com/jiec/httpmw/trace"
 )
@@ -49,6 +50,8 @@ type stack struct {
 	sse                                *sseState
 	wsErr                              atomic.Value // string: why the last WebSocket upgrade failed
 
+	closers []func() error // run when the test ends
+
 	reportsMu sync.Mutex
 	reports   []report // bodies POSTed to the app's report endpoints
 }
@@ -72,6 +75,13 @@ func newStack(t *testing.T, opt options) *stack {
 	if err != nil {
 		t.Fatalf("API chain: %v", err)
 	}
+	t.Cleanup(func() {
+		for _, c := range s.closers {
+			if err := c(); err != nil {
+				t.Errorf("close: %v", err)
+			}
+		}
+	})
 	s.app.start(s.appRec.wrap(app))
 	s.api.start(s.apiRec.wrap(api))
 	return s
@@ -194,7 +204,16 @@ func (s *stack) apiHandler(opt options) (http.Handler, error) {
 	if err := errors.Join(err1, err2, err3, err4, err5, errors.Join(cerrs[:]...)); err != nil {
 		return nil, err
 	}
-	limiter := func(h http.Handler) http.Handler { return h }
+	// Only /limited is counted: 3 requests, then 429 for the minute.
+	rl, err := ratelimit.New(ratelimit.Config{
+		Policies: []ratelimit.Policy{{Name: "burst", Limit: 3, Period: time.Minute}},
+		Exempt:   func(r *http.Request) bool { return r.URL.Path != "/limited" },
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, rl.Close)
+	limiter := rl.Handler
 
 	// compress sits where the recommended order puts it; /text/{coding}
 	// goes through a middleware that offers only that coding.

@@ -22,6 +22,7 @@ import (
 	"github.com/jiec/httpmw/compress"
 	"github.com/jiec/httpmw/cors"
 	"github.com/jiec/httpmw/idempotency"
+	"github.com/jiec/httpmw/negotiate"
 	"github.com/jiec/httpmw/ratelimit"
 	"github.com/jiec/httpmw/security"
 	"github.com/jiec/httpmw/trace"
@@ -176,6 +177,9 @@ func (s *stack) reportsTo(path string) []report {
 }
 
 // ---- the API: every middleware in the recommended order ------------------
+//
+// recorder → trace → security → cors → ratelimit → idempotency → compress →
+// cache → mux (negotiate around GET /api/items/{id}) → handlers.
 
 // exposed are the response fields the page may read besides the safelisted
 // ones. X-Internal, which every API response carries, is deliberately not
@@ -217,7 +221,11 @@ func (s *stack) apiHandler(opt options) (http.Handler, error) {
 
 	// compress sits where the recommended order puts it; /text/{coding}
 	// goes through a middleware that offers only that coding.
-	inner := ca.Handler(s.routes())
+	neg, err := negotiate.New(negotiate.Config{Types: []string{"application/json"}})
+	if err != nil {
+		return nil, err
+	}
+	inner := ca.Handler(s.routes(neg))
 	byCoding := map[string]http.Handler{}
 	for i, name := range []string{"", "zstd", "br", "gzip"} {
 		byCoding[name] = cms[i].Handler(inner)
@@ -260,19 +268,19 @@ var bigText = func() string {
 	return b.String()
 }()
 
-func (s *stack) routes() http.Handler {
+func (s *stack) routes(neg *negotiate.Middleware) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
 		http.SetCookie(w, &http.Cookie{Name: "sid", Value: "session-" + strconv.FormatInt(time.Now().UnixNano(), 36),
 			Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 		w.WriteHeader(http.StatusNoContent)
 	})
-	mux.HandleFunc("GET /api/items/{id}", func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET /api/items/{id}", neg.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, _ := strconv.Atoi(r.PathValue("id"))
-		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Type", negotiate.Result(r.Context()).MediaType)
 		w.Header().Set("X-Internal", "not-exposed")
 		_ = json.NewEncoder(w).Encode(itemJSON(id, "item "+strconv.Itoa(id)))
-	})
+	})))
 	mux.HandleFunc("PUT /api/items/{id}", func(w http.ResponseWriter, r *http.Request) {
 		if c, err := r.Cookie("sid"); err != nil || !strings.HasPrefix(c.Value, "session-") {
 			http.Error(w, "no session cookie", http.StatusUnauthorized)

@@ -339,7 +339,7 @@ const sseEvents = 5
 type sseState struct {
 	acks chan int
 	mu   sync.Mutex
-	sent []time.Time // when event i+1 was flushed
+	sent []time.Time // when the write of event i+1 began
 }
 
 func newSSEState() *sseState { return &sseState{acks: make(chan int, sseEvents)} }
@@ -351,15 +351,15 @@ func (st *sseState) serve(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
 	for n := 1; n <= sseEvents; n++ {
+		st.mu.Lock()
+		st.sent = append(st.sent, time.Now()) // before the write: the page cannot have it earlier
+		st.mu.Unlock()
 		if _, err := fmt.Fprintf(w, "id: %d\ndata: event %d\n\n", n, n); err != nil {
 			return
 		}
 		if err := rc.Flush(); err != nil {
 			return
 		}
-		st.mu.Lock()
-		st.sent = append(st.sent, time.Now())
-		st.mu.Unlock()
 		select {
 		case got := <-st.acks:
 			if got != n {

@@ -86,11 +86,11 @@ func ExampleNew() {
 	_, err := compress.New(compress.Config{
 		Encodings: []string{"gzip", "lz4"},
 		GzipLevel: 12,
-		MinSize:   -1,
+		MinSize:   -2,
 	})
 	fmt.Println(err)
 	// Output:
 	// compress: Encodings: unknown coding, want zstd, br, gzip or deflate (value "lz4")
 	// compress: GzipLevel: must be 1..9 (value "12")
-	// compress: MinSize: must be 0..65536 (value "-1")
+	// compress: MinSize: must be 0 (default), AnySize (-1) or 1..65536 (value "-2")
 }

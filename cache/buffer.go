@@ -18,7 +18,7 @@ const (
 	minChunkShift   = 10 // 1 KiB
 	numChunkClasses = 7  // 1, 2, 4 ... 64 KiB
 	chunksPerClass  = 32 // free chunks kept per class: at most 32 × 127 KiB ≈ 4 MiB idle
-	maxChunkSlots   = 64 // chunk slots a pooled writer keeps
+	maxChunkSlots   = 256 // chunk slots a pooled writer keeps (40 hold 1 MiB)
 )
 
 // freeChunks are the free lists, one per size class. A channel bounds what

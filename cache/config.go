@@ -104,7 +104,7 @@ type config struct {
 	cacheControlValue []string // {cacheControl}
 	varyValue         []string // vary as AddVary builds it on an empty header
 
-	failures [5]failure // precomputed 412 problem+json, one per error
+	failures [3]failure // precomputed 412 problem+json, one per failed condition (TooLong ones are written when needed)
 }
 
 // failure is the precomputed problem+json response for a failed precondition.
@@ -142,7 +142,7 @@ func compile(c Config) (config, error) {
 		header.AddVary(h, cc.vary...)
 		cc.varyValue = slices.Clip(h["Vary"])
 	}
-	for i, err := range [...]*PreconditionError{errIfMatch, errIfUnmodifiedSince, errIfNoneMatch, errIfMatchLong, errIfNoneMatchLong} {
+	for i, err := range [...]*PreconditionError{errIfMatch, errIfUnmodifiedSince, errIfNoneMatch} {
 		cc.failures[i] = failure{err: err,
 			doc: problem.Prepare(problem.Details{Status: http.StatusPreconditionFailed, Detail: err.detail()})}
 	}

@@ -15,9 +15,9 @@ import (
 // one 64 KiB chunk of MaxBodySize for bodies over it (which are passed on
 // and released as soon as the limit is passed).
 const (
-	minChunkShift   = 10 // 1 KiB
-	numChunkClasses = 7  // 1, 2, 4 ... 64 KiB
-	chunksPerClass  = 32 // free chunks kept per class: at most 32 × 127 KiB ≈ 4 MiB idle
+	minChunkShift   = 10  // 1 KiB
+	numChunkClasses = 7   // 1, 2, 4 ... 64 KiB
+	chunksPerClass  = 32  // free chunks kept per class: at most 32 × 127 KiB ≈ 4 MiB idle
 	maxChunkSlots   = 256 // chunk slots a pooled writer keeps (40 hold 1 MiB)
 )
 

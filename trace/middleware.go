@@ -227,3 +227,10 @@ func putUint64(b []byte, x uint64) {
 		b[i] = byte(x >> (56 - 8*i))
 	}
 }
+
+// IDHeaders returns the canonical names of the request headers the
+// middleware reads an id from, Config.Header first, then AlsoAccept. The
+// OpenTelemetry bridge lists them as its propagator's fields.
+func (m *Middleware) IDHeaders() []string {
+	return append([]string{m.c.header}, m.c.alsoAccept...)
+}

@@ -329,3 +329,10 @@ func TestLogKeysConfigurable(t *testing.T) {
 		t.Errorf("access log %q", buf.String())
 	}
 }
+
+func TestIDHeaders(t *testing.T) {
+	m, _ := trace.New(trace.Config{Header: "x-correlation-id", AlsoAccept: []string{"x-request-id", "x-amzn-trace-id"}})
+	if got := strings.Join(m.IDHeaders(), ","); got != "X-Correlation-Id,X-Request-Id,X-Amzn-Trace-Id" {
+		t.Errorf("IDHeaders = %s", got)
+	}
+}

@@ -71,10 +71,11 @@ type Config struct {
 	Ratio float64
 
 	// PassThrough is for services that record no spans: a valid incoming
-	// traceparent is forwarded unchanged (same parent-id and flags, W3C
-	// Trace Context §3.2 allows it), so the caller's span stays the parent
-	// of the downstream spans. FromContext then reports the caller's
-	// parent-id as SpanID. Without an incoming traceparent the trace starts
+	// traceparent is forwarded unchanged (same parent-id and flags: the
+	// "forwarding" the W3C processing model requires at a minimum, while a
+	// new parent-id promises a span that nobody records), so the caller's
+	// span stays the parent of the downstream spans. FromContext then
+	// reports the caller's parent-id as SpanID. Without an incoming traceparent the trace starts
 	// here as usual, with one span id for the hop.
 	PassThrough bool
 
@@ -90,8 +91,8 @@ type Config struct {
 	// PropagateTo, when set, decides which outgoing requests (see Transport)
 	// receive the id headers, traceparent and tracestate. For the others
 	// Transport sends none of them and removes the lines a proxy copied from
-	// the incoming request, as W3C Trace Context §8.2 advises for external
-	// calls. It is asked again for every redirect. HostAllowlist builds one.
+	// the incoming request (the W3C Trace Context privacy considerations:
+	// keep tracestate out of requests to external systems). It is asked again for every redirect. HostAllowlist builds one.
 	// nil propagates to every destination.
 	PropagateTo func(*url.URL) bool
 

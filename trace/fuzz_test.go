@@ -2,6 +2,7 @@ package trace_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
@@ -151,6 +152,28 @@ func FuzzIncomingID(f *testing.F) {
 			if got == traceID || got == requestID {
 				t.Fatalf("invalid id echoed: %q", got)
 			}
+		}
+	})
+}
+
+// FuzzExtract: whatever a message carrier holds, Extract never panics and
+// yields a valid id and span context, continuing only a valid traceparent.
+func FuzzExtract(f *testing.F) {
+	f.Add("job-1", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "rojo=1,congo=2")
+	f.Add("", "cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-ff-x", "a=1,a=2")
+	f.Add("a b", "00-00000000000000000000000000000000-00f067aa0ba902b7-01", "FOO=1")
+	f.Fuzz(func(t *testing.T, id, traceparent, tracestate string) {
+		ctx := trace.Extract(context.Background(), trace.MapCarrier{"x-trace-id": id, "traceparent": traceparent, "tracestate": tracestate})
+		sc, ok := trace.FromContext(ctx)
+		if !ok || !sc.IsValid() || !trace.ValidID(trace.ID(ctx)) {
+			t.Fatalf("id %q, span context %+v", trace.ID(ctx), sc)
+		}
+		_, err := trace.ParseTraceparent([]string{traceparent})
+		if continued := sc.IsRemote(); continued != (err == nil && len(traceparent) <= 8192) {
+			t.Fatalf("traceparent %q: continued %v, parse error %v", traceparent, continued, err)
+		}
+		if sc.TraceState != "" && sc.TraceState != strings.TrimSpace(sc.TraceState) {
+			t.Fatalf("tracestate %q not normalized", sc.TraceState)
 		}
 	})
 }

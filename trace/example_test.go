@@ -217,3 +217,30 @@ func ExampleHostAllowlist() {
 	// orders.internal.example traceparent=true
 	// api.partner.example traceparent=false
 }
+
+// WithKeys renames the attributes, e.g. for a backend that expects
+// dotted names.
+func ExampleLogHandler_WithKeys() {
+	text := slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey || a.Key == "span.id" {
+				return slog.Attr{} // deterministic output
+			}
+			return a
+		},
+	})
+	lh, err := trace.NewLogHandler(text).WithKeys(trace.LogKeys{TraceID: "trace.id", SpanID: "span.id", RequestID: "http.request.id"})
+	if err != nil {
+		panic(err)
+	}
+	logger := slog.New(lh)
+	trace.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		logger.InfoContext(r.Context(), "m")
+	})).ServeHTTP(httptest.NewRecorder(), func() *http.Request {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.Header.Set("X-Trace-Id", "0190b4a59c7e7d438a2b3f5e6d7c8b9a")
+		return r
+	}())
+	// Output:
+	// level=INFO msg=m trace.id=0190b4a59c7e7d438a2b3f5e6d7c8b9a http.request.id=0190b4a59c7e7d438a2b3f5e6d7c8b9a
+}

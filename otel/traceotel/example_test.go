@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/propagation"
@@ -66,12 +67,14 @@ func ExamplePropagator() {
 	tr, _ := trace.New(trace.Config{})
 	prop := propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, traceotel.Propagator(tr))
 	// otel.SetTextMapPropagator(prop) in a program.
-	fmt.Println(prop.Fields())
+	fields := prop.Fields() // a set: the composite's order varies
+	slices.Sort(fields)
+	fmt.Println(fields)
 
 	msg := propagation.MapCarrier{"x-request-id": "job-42"}
 	ctx := prop.Extract(context.Background(), msg)
 	fmt.Println("id:", trace.ID(ctx))
 	// Output:
-	// [traceparent tracestate x-trace-id x-request-id]
+	// [traceparent tracestate x-request-id x-trace-id]
 	// id: job-42
 }

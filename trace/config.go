@@ -88,7 +88,10 @@ type Config struct {
 	// is the request's trace (id, logs, problem+json, outgoing calls); log
 	// records and outgoing calls made with a context holding a child span
 	// use that span. A result with a zero SpanID is a remote parent: it is
-	// continued like a valid traceparent.
+	// continued like a valid traceparent (unless TrustIncoming refuses the
+	// request). A span the tracer already started is used whatever
+	// TrustIncoming says: configure the tracer's own boundary (otelhttp's
+	// WithPublicEndpointFn) to restart untrusted traces there.
 	SpanContextFrom func(ctx context.Context) (SpanContext, bool)
 
 	// PropagateTo, when set, decides which outgoing requests (see Transport)

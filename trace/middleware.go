@@ -101,7 +101,7 @@ func (c *config) newValue(parent context.Context, h http.Header, r *http.Request
 		// OpenTelemetry (or another tracer) already has the trace: a span
 		// of its own (SpanID set) or a remote parent (ParentID only).
 		sc, continued = s, true
-		v.ownSpan = true
+		v.ownSpan = !s.SpanID.IsZero()
 	} else if trusted {
 		t, parent, flags, err := parseTraceparent(h["Traceparent"])
 		if err == nil {

@@ -301,6 +301,10 @@ func TestSpanContextFromRemoteParent(t *testing.T) {
 	if s.TraceID != remote.TraceID || s.ParentID != remote.ParentID || s.SpanID.IsZero() || s.SpanID == remote.ParentID || s.Flags != trace.FlagRandom {
 		t.Errorf("span context %+v: want a child of the remote parent", s)
 	}
+	_, rec := run(t, newMW(t, trace.Config{SpanContextFrom: fakeSpanFrom, PassThrough: true, ServerTiming: true}), req().WithContext(ctx))
+	if st := rec.Header().Get("Server-Timing"); st != "" {
+		t.Errorf("PassThrough of a remote parent: Server-Timing %q names the caller's span", st)
+	}
 	got, _ = run(t, newMW(t, trace.Config{SpanContextFrom: fakeSpanFrom, TrustIncoming: func(*http.Request) bool { return false }}), req().WithContext(ctx))
 	if got.sc.TraceID == remote.TraceID {
 		t.Error("untrusted remote parent continued")

@@ -396,7 +396,10 @@ func (s *stack) websocket(w http.ResponseWriter, r *http.Request) {
 	up := websocket.Upgrader{CheckOrigin: func(r *http.Request) bool {
 		return r.Header.Get("Origin") == s.appOrigin(appHost)
 	}}
-	conn, err := up.Upgrade(w, r, nil)
+	// gorilla writes the 101 itself on the hijacked connection, with only
+	// the fields passed here: pass what the chain set (trace id, security
+	// headers) so that the browser sees them on the handshake response.
+	conn, err := up.Upgrade(w, r, w.Header())
 	if err != nil {
 		s.wsErr.Store(fmt.Sprintf("%s %s: %v", r.Proto, r.Method, err))
 		return // Upgrade has answered

@@ -6,8 +6,8 @@ import (
 
 // TestWebSocketEchoThroughTheChain: the page opens a WebSocket to the API
 // (trace → security → cors → ratelimit → idempotency → compress → cache →
-// gorilla/websocket, which hijacks the connection through every wrapper)
-// and gets its message echoed.
+// gorilla/websocket, which hijacks the connection through every wrapper
+// with a legacy w.(http.Hijacker) assertion) and gets its message echoed.
 func TestWebSocketEchoThroughTheChain(t *testing.T) {
 	s := newStack(t, options{})
 	tb := newTab(t)
@@ -31,6 +31,19 @@ func TestWebSocketEchoThroughTheChain(t *testing.T) {
 	tb.mu.Unlock()
 	if len(hs) != 1 || header(hs[0], "X-Trace-Id") == "" || header(hs[0], "X-Content-Type-Options") != "nosniff" {
 		t.Errorf("handshake responses %v; want one with X-Trace-Id and the security headers", hs)
+	}
+	// trace logged the upgrade (after the handler returned) under the id the
+	// browser got on the 101.
+	if len(hs) == 1 {
+		var lines []map[string]any
+		for _, rec := range s.apiLog.records(t) {
+			if rec["path"] == "/ws" {
+				lines = append(lines, rec)
+			}
+		}
+		if len(lines) != 1 || lines[0]["trace_id"] != header(hs[0], "X-Trace-Id") || lines[0]["status"] != float64(101) {
+			t.Errorf("access log lines for /ws: %v; want one, status 101, trace_id %s", lines, header(hs[0], "X-Trace-Id"))
+		}
 	}
 	reqs := s.apiRec.find("GET", "/ws")
 	if len(reqs) != 1 || reqs[0].Header.Get("Origin") != s.appOrigin(appHost) {

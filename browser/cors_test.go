@@ -129,3 +129,31 @@ func TestCORSBlocksDisallowedOrigins(t *testing.T) {
 		})
 	}
 }
+
+// TestCORSPreflightRejectsUnlistedMethodAndHeader: from an allowed origin, a
+// preflight asking for a method (PATCH) or a request header (X-Debug) the
+// API does not list is refused, so the browser never sends the request.
+func TestCORSPreflightRejectsUnlistedMethodAndHeader(t *testing.T) {
+	for _, tc := range []struct{ desc, init, method string }{
+		{"method not in Methods", `{method: "PATCH", credentials: "include"}`, "PATCH"},
+		{"header not in RequestHeaders", `{method: "PUT", credentials: "include", headers: {"X-Debug": "1"}}`, "PUT"},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			s := newStack(t, options{})
+			tb := newTab(t)
+			tb.open(s.appOrigin(appHost) + "/")
+			got := eval[putResult](tb, `fetch(`+js(s.apiURL("/api/items/1"))+`, `+tc.init+`).then(
+				r => ({ok: true, status: r.status}), e => ({ok: false, error: String(e)}))`)
+			if got.OK {
+				t.Errorf("%s request readable (%d): the preflight should have failed", tc.method, got.Status)
+			}
+			pre := s.apiRec.find("OPTIONS", "/api/items/1")
+			if len(pre) != 1 || pre[0].Header.Get("Access-Control-Request-Method") != tc.method {
+				t.Errorf("preflights %+v; want one for %s", pre, tc.method)
+			}
+			if n := len(s.apiRec.find(tc.method, "/api/items/1")); n != 0 {
+				t.Errorf("the %s itself reached the server %d times", tc.method, n)
+			}
+		})
+	}
+}

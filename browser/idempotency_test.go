@@ -81,11 +81,17 @@ func TestIdempotencyRetryAfterAbortedRequest(t *testing.T) {
 		t.Errorf("retry while the first runs: %d, Retry-After %q; want 409 with Retry-After", busy.Status, busy.Retry)
 	}
 	close(s.orderRelease)
-	select {
-	case <-s.orderDone:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the held handler never returned")
-	}
+	// Wait until the whole chain is done with the first request (trace logs
+	// it last), so its record is complete whatever idempotency does after
+	// the handler returns.
+	waitFor(t, s.apiRec, 10*time.Second, "the first POST to finish", func() bool {
+		for _, rec := range s.apiLog.records(t) {
+			if rec["method"] == "POST" && rec["path"] == "/orders" && rec["status"] == float64(201) {
+				return true
+			}
+		}
+		return false
+	})
 	replay := eval[orderResult](tb, `postOrder()`)
 	if replay.Status != 201 || replay.Replayed != "true" || replay.Body == "" {
 		t.Errorf("retry after the first finished: %d replayed=%q body %q; want the stored 201", replay.Status, replay.Replayed, replay.Body)

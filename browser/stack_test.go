@@ -45,9 +45,9 @@ type stack struct {
 
 	putCalls   atomic.Int64 // PUT /api/items/{id} handler runs
 	orderCalls atomic.Int64 // POST /orders handler runs
-	// POST /orders?hold: the handler signals orderHeld, waits for
-	// orderRelease; every run signals orderDone when it returns.
-	orderHeld, orderRelease, orderDone chan struct{}
+	// POST /orders?hold: the handler signals orderHeld, then waits for
+	// orderRelease.
+	orderHeld, orderRelease chan struct{}
 	sse                                *sseState
 	wsErr                              atomic.Value // string: why the last WebSocket upgrade failed
 
@@ -67,7 +67,7 @@ func newStack(t *testing.T, opt options) *stack {
 	t.Helper()
 	s := &stack{app: newServer(t), api: newServer(t), appRec: newRecorder(), apiRec: newRecorder(),
 		apiLog: &logBuffer{}, sse: newSSEState(),
-		orderHeld: make(chan struct{}, 8), orderRelease: make(chan struct{}), orderDone: make(chan struct{}, 8)}
+		orderHeld: make(chan struct{}, 8), orderRelease: make(chan struct{})}
 	app, err := s.appHandler()
 	if err != nil {
 		t.Fatalf("app chain: %v", err)
@@ -312,7 +312,6 @@ func (s *stack) routes(neg *negotiate.Middleware) http.Handler {
 			s.orderHeld <- struct{}{}
 			<-s.orderRelease
 		}
-		defer func() { s.orderDone <- struct{}{} }()
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Location", "/orders/"+strconv.FormatInt(n, 10))
 		w.WriteHeader(http.StatusCreated)

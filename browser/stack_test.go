@@ -48,8 +48,8 @@ type stack struct {
 	// POST /orders?hold: the handler signals orderHeld, then waits for
 	// orderRelease.
 	orderHeld, orderRelease chan struct{}
-	sse                                *sseState
-	wsErr                              atomic.Value // string: why the last WebSocket upgrade failed
+	sse                     *sseState
+	wsErr                   atomic.Value // string: why the last WebSocket upgrade failed
 
 	closers []func() error // run when the test ends
 

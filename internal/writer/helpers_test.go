@@ -126,7 +126,7 @@ func holdMW(next http.Handler) http.Handler {
 			return
 		}
 		if !h.HeaderSent() {
-			h.Writer.Header().Set("X-Held-Length", strconv.Itoa(len(h.buf)))
+			h.HeaderDown().Set("X-Held-Length", strconv.Itoa(len(h.buf)))
 			h.SendHeader()
 		}
 		if len(h.buf) > 0 {

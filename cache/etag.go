@@ -56,7 +56,8 @@ func putWriter(w *cacheWriter) {
 	if cap(buf) > maxPooledBuffer {
 		buf = nil
 	}
-	*w = cacheWriter{buf: buf, sha: w.sha}
+	w.Writer.Reset(nil, nil) // keeps its reusable header copy
+	*w = cacheWriter{Writer: w.Writer, buf: buf, sha: w.sha}
 	writerPool.Put(w)
 }
 
@@ -183,7 +184,7 @@ func (w *cacheWriter) Flush() error {
 // 304/412 (state stDiscard) or sends the status and what is buffered, and
 // forwards the rest of the body as it comes.
 func (w *cacheWriter) spill() error {
-	if !w.check(w.Writer.Header()) {
+	if !w.check(w.HeaderDown()) { // the status is held: the handler's map is detached
 		w.buf = w.buf[:0]
 		return nil
 	}
@@ -202,10 +203,10 @@ func (w *cacheWriter) spill() error {
 // sets the generated ETag, evaluates the preconditions and sends either a
 // 304/412 or the 200 with its body.
 func (w *cacheWriter) finish() {
-	if w.state != stBuffer {
-		return
+	if w.state != stBuffer || w.Hijacked() {
+		return // a hijacked connection is the handler's: nothing is stored or sent
 	}
-	h := w.Writer.Header()
+	h := w.HeaderDown()
 	// A HEAD handler that writes no body (http.ServeContent does not) gives
 	// nothing to hash: no tag rather than the tag of an empty body, which
 	// would differ from GET's (RFC 9110 §9.3.2).

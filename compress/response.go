@@ -43,6 +43,9 @@ var (
 	_ writer.BodyInterceptor = (*response)(nil)
 )
 
+// varyAcceptEncoding is the Vary dimension registered with internal/writer.
+var varyAcceptEncoding = []string{"Accept-Encoding"}
+
 // addVary merges "Vary: Accept-Encoding". Each response gets its own slice:
 // a handler may write into its header values in place, and a slice shared
 // between responses would then change (and race on) every other response.
@@ -141,7 +144,7 @@ func transformable(h http.Header) bool {
 // decide ends the undecided state, with the buffered bytes as the body
 // prefix. large means the body is (or may be) at least minSize.
 func (r *response) decide(large bool) error {
-	h := r.Writer.Header()
+	h := r.HeaderDown() // the status is held: the handler's map is detached
 	ok := large
 	if ok {
 		if ct, hasCT := h["Content-Type"]; hasCT {
@@ -175,7 +178,7 @@ func (r *response) decide(large bool) error {
 
 // start switches to compressing: it edits the headers and sends the status.
 func (r *response) start() {
-	h := r.Writer.Header()
+	h := r.HeaderDown()
 	h["Content-Encoding"] = []string{codingNames[r.cd]}
 	delete(h, "Content-Length")
 	delete(h, "Accept-Ranges") // ranges of the encoded body would not match
@@ -281,6 +284,9 @@ func (r *response) Flush() error {
 
 // finish completes the response after the handler returned.
 func (r *response) finish() error {
+	if r.Hijacked() {
+		return nil // the connection is the handler's: not a byte more
+	}
 	switch r.state {
 	case stateNew:
 		if r.rb != nil && r.rb.err != nil {
@@ -330,6 +336,7 @@ func (r *response) finish() error {
 // release returns the encoder and drops references once the response is
 // complete (never after a panic).
 func (r *response) release() {
+	r.Writer.Done() // trailer values set after a held status
 	if r.enc != nil {
 		r.m.encoders.put(r.cd, r.enc)
 		r.enc = nil

@@ -242,13 +242,21 @@ func (w *Writer) detach() {
 	w.detached = true
 }
 
-// Done hands down the trailer values the handler set after a held status
+// Done runs after the handler returned. With no status committed, it merges
+// the registered Vary dimensions (net/http sends the map as it is). Else it
+// hands down the trailer values the handler set after a held status
 // (in the map Header returned then): those of the fields the Trailer header
 // declared and those under http.TrailerPrefix keys, which net/http reads from
 // the header map when the handler returns and sends only as trailers.
-// Middlewares that hold the status call it once they have written the whole
-// response, before they return. Without a held status it does nothing.
+// Every middleware that owns a Writer calls it once it has written the whole
+// response, before it returns.
 func (w *Writer) Done() {
+	if w.status == 0 {
+		// net/http sends the header map with 200 when the handler
+		// returns: the registered Vary dimensions must be in it.
+		w.normalize()
+		return
+	}
 	if !w.detached || w.hijacked {
 		return
 	}

@@ -3,9 +3,11 @@ package writer_test
 import (
 	"bytes"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/jiec/httpmw/internal/writer"
 )
@@ -195,3 +197,8 @@ func (s *rfSpy) ReadFrom(r io.Reader) (int64, error) {
 	}
 	return io.Copy(struct{ io.Writer }{s.ResponseWriter}, r)
 }
+
+// netDialer dials the test server's listener over TCP.
+type netDialer struct{}
+
+func (netDialer) dial(addr string) (net.Conn, error) { return net.DialTimeout("tcp", addr, 10*time.Second) }

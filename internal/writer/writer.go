@@ -39,12 +39,13 @@ type InformationalInterceptor interface {
 	Informational(code int)
 }
 
-// HijackInterceptor is an Interceptor that learns of a hijack: Hijacked runs
+// HijackInterceptor is an Interceptor that learns of a hijack: OnHijack runs
 // once the connection below has been taken over (the call succeeded). After
 // it the Writer sends nothing more: the response belongs to the hijacker.
+// (Interceptors that only need to know later ask Writer.Hijacked.)
 type HijackInterceptor interface {
 	Interceptor
-	Hijacked()
+	OnHijack()
 }
 
 // maxVary is how many Vary registrations (Writer.Vary) one Writer holds.
@@ -397,7 +398,7 @@ func (w *Writer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		w.status = http.StatusSwitchingProtocols
 	}
 	if hi, ok := w.ic.(HijackInterceptor); ok {
-		hi.Hijacked()
+		hi.OnHijack()
 	}
 	return conn, brw, nil
 }

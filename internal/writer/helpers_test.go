@@ -201,4 +201,6 @@ func (s *rfSpy) ReadFrom(r io.Reader) (int64, error) {
 // netDialer dials the test server's listener over TCP.
 type netDialer struct{}
 
-func (netDialer) dial(addr string) (net.Conn, error) { return net.DialTimeout("tcp", addr, 10*time.Second) }
+func (netDialer) dial(addr string) (net.Conn, error) {
+	return net.DialTimeout("tcp", addr, 10*time.Second)
+}

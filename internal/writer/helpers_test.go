@@ -125,6 +125,7 @@ func holdMW(next http.Handler) http.Handler {
 		h.Reset(rw, h)
 		next.ServeHTTP(&h.Writer, r)
 		if !h.Committed() {
+			h.Done()
 			return
 		}
 		if !h.HeaderSent() {
@@ -134,6 +135,7 @@ func holdMW(next http.Handler) http.Handler {
 		if len(h.buf) > 0 {
 			_, _ = h.WriteDown(h.buf)
 		}
+		h.Done()
 	})
 }
 

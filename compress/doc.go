@@ -80,8 +80,8 @@
 // Server-Sent Events (text/event-stream) and other streams arrive in real
 // time, compressed. http.ResponseController reaches Hijack, SetReadDeadline,
 // SetWriteDeadline and EnableFullDuplex of the server's writer through
-// Unwrap; a legacy w.(http.Hijacker) assertion does not (use the
-// ResponseController). io.ReaderFrom goes through the encoder.
+// Unwrap, and a legacy w.(http.Hijacker) assertion works too; after a
+// hijack nothing more is written. io.ReaderFrom goes through the encoder.
 //
 // # Memory
 //

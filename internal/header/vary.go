@@ -13,10 +13,11 @@ import (
 func AddVary(h http.Header, names ...string) {
 	for n := range Elements(names) {
 		cur := h["Vary"]
-		if containsFold(cur, n) {
+		has, star := scanVary(cur, n)
+		if has {
 			continue
 		}
-		if containsFold(cur, "*") {
+		if star {
 			return
 		}
 		if n == "*" {
@@ -27,13 +28,22 @@ func AddVary(h http.Header, names ...string) {
 	}
 }
 
-func containsFold(values []string, name string) bool {
-	for e := range Elements(values) {
-		if strings.EqualFold(e, name) {
-			return true
+// scanVary reports, in one pass over the Vary lines, whether they list name
+// (case-insensitively) and whether they list "*".
+func scanVary(values []string, name string) (has, star bool) {
+	for _, v := range values {
+		for v != "" {
+			var e string
+			e, v = NextElement(v)
+			switch {
+			case e == "*":
+				star = true
+			case len(e) == len(name) && strings.EqualFold(e, name):
+				return true, star
+			}
 		}
 	}
-	return false
+	return false, star
 }
 
 // maxVaryTokens is how many distinct Vary tokens NormalizeVary checks for
@@ -95,10 +105,14 @@ func containsFoldStrings(list []string, s string) bool {
 }
 
 // folded are the fields whose non-canonical spellings FoldKeys merges into
-// the canonical key: those the httpmw packages read or edit.
-var folded = [...]string{
-	"Vary", "Etag", "Trailer", "Content-Type", "Last-Modified", "Cache-Control",
-	"Content-Range", "Accept-Ranges", "Content-Length", "Content-Encoding",
+// the canonical key (those the httpmw packages read or edit), by length.
+var folded = [...][]string{
+	4:  {"Vary", "Etag"},
+	7:  {"Trailer"},
+	12: {"Content-Type"},
+	13: {"Last-Modified", "Cache-Control", "Content-Range", "Accept-Ranges"},
+	14: {"Content-Length"},
+	16: {"Content-Encoding"},
 }
 
 // FoldKeys moves the values of fields the httpmw packages interpret that a
@@ -128,12 +142,12 @@ func FoldKeys(h http.Header) {
 // foldedKey returns the canonical key k is a non-canonical spelling of, if
 // it is one of folded, else "".
 func foldedKey(k string) string {
-	for _, c := range folded {
-		if len(c) == len(k) && c != k && strings.EqualFold(c, k) {
+	if len(k) >= len(folded) {
+		return ""
+	}
+	for _, c := range folded[len(k)] {
+		if c != k && strings.EqualFold(c, k) {
 			return c
-		}
-		if len(c) > len(k) {
-			return ""
 		}
 	}
 	return ""

@@ -319,6 +319,7 @@ func testOrder(t *testing.T, order []layer, h2 bool) {
 	if res.StatusCode != http.StatusPreconditionFailed {
 		t.Errorf("PUT If-Match with a stale tag: status %d, want 412", res.StatusCode)
 	}
+	decorated(t, res, order, "cache") // its Vary too
 
 	res = get(t, c, http.MethodHead, srv.URL+"/json", ae)
 	if got := body(t, res); res.StatusCode != http.StatusOK || got != "" {

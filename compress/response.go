@@ -361,6 +361,9 @@ func (r *response) replace() error {
 	for _, k := range [...]string{"Content-Encoding", "Content-Length", "Content-Type", "Etag", "Last-Modified", "Content-Range", "Accept-Ranges"} {
 		delete(h, k)
 	}
+	if len(r.m.c.codings) > 0 {
+		addVary(h) // the handler may have replaced Vary before failing to read
+	}
 	r.m.c.errorHandler(w, r.req, r.rb.err)
 	return nil
 }

@@ -1,6 +1,6 @@
 module github.com/jiec/httpmw
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/andybalholm/brotli v1.3.0
@@ -8,3 +8,5 @@ require (
 	github.com/klauspost/compress v1.20.4
 	go.uber.org/goleak v1.3.0
 )
+
+require golang.org/x/net v0.62.0

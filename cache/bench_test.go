@@ -63,7 +63,7 @@ func BenchmarkMiddleware(b *testing.B) {
 			}
 		})
 	}
-	for _, size := range []int{1 << 10, 64 << 10, 1 << 20} {
+	for _, size := range []int{1 << 10, 64 << 10, 900 << 10, 1 << 20} {
 		content := bytes.Repeat([]byte("0123456789abcdef"), size/16)
 		handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(content) })
 		tag := serve(plain.Handler(handler), "GET").Header().Get("Etag")

@@ -69,6 +69,25 @@ type Validators struct {
 	// resource only if it does not exist yet. For GET and HEAD the
 	// preconditions are then left to the handler (which answers 404).
 	Missing bool
+
+	// The fields below are those RFC 9110 §15.4.5 says a 304 MUST carry when
+	// the 200 would: a 304 answered before the handler cannot learn them from
+	// the handler, so the Validator supplies them. For GET and HEAD they are
+	// also set on the response before the handler runs (the handler may
+	// replace them, and they are taken back from a response that is not 2xx,
+	// as ETag and Last-Modified are), so that the 304 and the 200 agree.
+
+	// CacheControl, if not zero, is this resource's Cache-Control and takes
+	// the place of Config.CacheControl. An invalid value (Err not nil) is
+	// ignored.
+	CacheControl CacheControl
+	// Expires, if not zero, is sent as the Expires field (an HTTP-date).
+	Expires time.Time
+	// ContentLocation, if not empty, is sent as the Content-Location field.
+	ContentLocation string
+	// Vary lists request fields, besides Config.Vary, that this resource's
+	// representation depends on; they are merged into Vary.
+	Vary []string
 }
 
 // config is the compiled form of Config.
@@ -85,7 +104,7 @@ type config struct {
 	cacheControlValue []string // {cacheControl}
 	varyValue         []string // vary as AddVary builds it on an empty header
 
-	failures [3]failure // precomputed 412 problem+json, one per error
+	failures [3]failure // precomputed 412 problem+json, one per failed condition (TooLong ones are written when needed)
 }
 
 // failure is the precomputed problem+json response for a failed precondition.

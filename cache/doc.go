@@ -14,7 +14,13 @@
 //     If-None-Match is answered with 304 and a failing If-Match with 412
 //     without executing the handler. This is the only way to protect PUT,
 //     PATCH, DELETE and POST (optimistic concurrency), because a write must
-//     never run before its precondition is checked.
+//     never run before its precondition is checked. A 304 answered this way
+//     cannot learn from the handler the Cache-Control, Content-Location,
+//     Expires and Vary its 200 would carry, which RFC 9110 §15.4.5 says it
+//     MUST send: Validators carries them (CacheControl, ContentLocation,
+//     Expires, Vary; with Config.CacheControl and Config.Vary as defaults),
+//     and they are also set on the response before the handler runs, so the
+//     304 and the 200 carry the same fields.
 //  2. ETag and Last-Modified fields the handler sets itself.
 //  3. A generated strong ETag for 200 responses to GET and HEAD: the body is
 //     hashed with SHA-256 while the handler writes it (no second pass) and the
@@ -38,8 +44,28 @@
 // is ignored. Dates are accepted in the three HTTP-date formats; an invalid date,
 // a list of dates or an unknown modification time makes the date condition
 // ignored. Preconditions are ignored for OPTIONS, CONNECT and TRACE (§13.2.1)
-// and for responses other than 200 produced by the handler. Range and If-Range
-// are left to the handler.
+// and for responses other than 2xx produced by the handler (a 200 is the
+// only one that gets a generated ETag). Range and If-Range are left to the
+// handler, but the preconditions come first (§13.2.2, step 5): a 206 the
+// handler serves is answered 304 or 412, exactly like its 200, so that a
+// resumed download never splices a new version onto an old partial file.
+//
+// An If-Match or If-None-Match longer than 8 KiB is not read. For GET and
+// HEAD it then matches nothing (the full response is sent: safe); for any
+// other method the precondition cannot be shown to hold and the request
+// fails closed with 412 (a *PreconditionError with TooLong set; the
+// problem+json detail says the field is too long), so that
+// "If-None-Match: *" padded past the cap cannot let a PUT overwrite.
+//
+// Once the middleware has answered 304 or 412 in place of the handler's
+// response, the handler's further Write, ReadFrom and Flush calls return
+// ErrAnswered, so that it stops producing a body nobody receives.
+//
+// Fields the middleware sets before the handler runs (Cache-Control, ETag,
+// Last-Modified, Expires, Content-Location) are the handler's to replace:
+// Header().Set replaces them, and Header().Add does too (the preset value is
+// dropped, so the field is not sent twice). They are taken back from a
+// response that is not 2xx or 304, unless the handler set its own.
 //
 // A 304 keeps Cache-Control, Content-Location, Date, ETag, Expires and Vary
 // and every field that is not representation metadata (trace ids, security
@@ -47,6 +73,25 @@
 // Content-Encoding, Content-Language, Content-Range, digests, and
 // Last-Modified when an ETag is present (RFC 9110 §15.4.5). A 412 is an RFC
 // 9457 problem+json document unless Config.ErrorHandler replaces it.
+//
+// # Memory
+//
+// A body held for its ETag is kept in chunks (1 KiB to 64 KiB, each at
+// most a quarter of what is already held) taken from bounded free lists
+// (32 chunks per size class, about 4 MiB idle at most per process), never
+// in one growing slice, so that what a response allocates stays within
+// 1.25× its body from 4 KiB up, and a body over MaxBodySize holds at most
+// MaxBodySize (plus one chunk) before it is passed on and the chunks
+// released. With warm free lists a response allocates only its header
+// values. Measured (Go 1.26, amd64), bytes allocated per generated-ETag 200:
+//
+//	body                          1 KiB   64 KiB   900 KiB   1 MiB
+//	one Write (BenchmarkMiddleware) 60 B    61 B     91 B      108 B    (before: 60 B, 74 B, –, 1 MiB)
+//	4 KiB Writes (test, averaged)   ≤ 1.25× the body, warm: ~0       (before: 1.3 KiB, 252 KiB, 5.2 MiB)
+//	empty free lists (chunks)       1.0×    1.0×     1.07×     1.0×
+//
+// A streamed body over the cap (3 MiB) allocated 5.2 MiB before; now at
+// most the cap, and nothing once the free lists are warm.
 //
 // # Cache-Control
 //

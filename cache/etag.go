@@ -21,9 +21,10 @@ const (
 	stDiscard        // 304 or 412 already answered: drop the body
 )
 
-// errAnswered is returned to a handler that flushes a response the
-// middleware has already replaced by a 304 or 412.
-var errAnswered = errors.New("cache: response already answered with 304 or 412")
+// ErrAnswered is returned by Write, ReadFrom and Flush to a handler whose
+// response the middleware has already replaced by a 304 or 412: the body is
+// not sent, so the handler should stop producing it.
+var ErrAnswered = errors.New("cache: response already answered with 304 or 412")
 
 // cacheWriter is the per-request state of the middleware for GET and HEAD.
 // The handler sees only the embedded writer.Writer.
@@ -32,9 +33,10 @@ type cacheWriter struct {
 	m         *Middleware
 	r         *http.Request
 	state     uint8
-	added     added // fields set before the handler ran
-	validated bool  // preconditions already evaluated against Config.Validator's ETag
-	buf       []byte
+	added     added             // fields set before the handler ran
+	ours      [numPreset]string // their values, by bit
+	validated bool              // preconditions already evaluated against Config.Validator's ETag
+	held      heldBody          // the buffered body (pooled chunks)
 	sha       hash.Hash
 	sum       [sha256.Size]byte
 }
@@ -45,19 +47,13 @@ var (
 	writerPool = sync.Pool{New: func() any { return &cacheWriter{sha: sha256.New()} }}
 )
 
-// maxPooledBuffer is the largest buffer kept for reuse; bigger ones (up to
-// MaxBodySize) are left to the garbage collector so that idle pools stay small.
-const maxPooledBuffer = 64 << 10
-
 func getWriter() *cacheWriter { return writerPool.Get().(*cacheWriter) }
 
 func putWriter(w *cacheWriter) {
-	buf := w.buf[:0]
-	if cap(buf) > maxPooledBuffer {
-		buf = nil
-	}
+	w.held.drop()
+	held := w.held.reuse()
 	w.Writer.Reset(nil, nil) // keeps its reusable header copy
-	*w = cacheWriter{Writer: w.Writer, buf: buf, sha: w.sha}
+	*w = cacheWriter{Writer: w.Writer, held: held, sha: w.sha}
 	writerPool.Put(w)
 }
 
@@ -73,13 +69,19 @@ func (w *cacheWriter) Header(code int) bool {
 
 func (w *cacheWriter) header(code int) bool {
 	h := w.Writer.Header()
+	if w.added != 0 {
+		w.dedupe(h)
+	}
 	if code != http.StatusNotModified && (code < 200 || code > 299) {
 		w.takeBack(h)
 	}
-	if code != http.StatusOK || w.validated {
+	// Preconditions apply to every 2xx the request would get without them
+	// (RFC 9110 §13.2.1), and are evaluated before Range (§13.2.2 step 5):
+	// a 206 the handler serves itself is answered 304 or 412 as a 200 is.
+	if code < 200 || code > 299 || w.validated {
 		return true
 	}
-	if w.m.cfg.maxBody > 0 && h["Etag"] == nil && !longerThan(h, w.m.cfg.maxBody) {
+	if code == http.StatusOK && w.m.cfg.maxBody > 0 && h["Etag"] == nil && !longerThan(h, w.m.cfg.maxBody) {
 		w.state = stBuffer
 		w.sha.Reset()
 		return false
@@ -91,14 +93,21 @@ func (w *cacheWriter) header(code int) bool {
 // before the handler from a response they do not describe (an error or a
 // redirect): an explicit lifetime would make an error cacheable.
 func (w *cacheWriter) takeBack(h http.Header) {
-	if w.added&addedCacheControl != 0 && len(h["Cache-Control"]) == 1 && h["Cache-Control"][0] == w.m.cfg.cacheControl {
-		delete(h, "Cache-Control")
+	for i, k := range presetKeys {
+		if w.added&(1<<i) != 0 && len(h[k]) == 1 && h[k][0] == w.ours[i] {
+			delete(h, k)
+		}
 	}
-	if w.added&addedETag != 0 {
-		delete(h, "Etag")
-	}
-	if w.added&addedLastModified != 0 {
-		delete(h, "Last-Modified")
+}
+
+// dedupe drops the values the middleware set before the handler from the
+// fields to which the handler added its own with Header().Add: the
+// handler's value wins, and the field is not sent twice.
+func (w *cacheWriter) dedupe(h http.Header) {
+	for i, k := range presetKeys {
+		if v := h[k]; w.added&(1<<i) != 0 && len(v) > 1 && v[0] == w.ours[i] {
+			h[k] = v[1:]
+		}
 	}
 }
 
@@ -147,10 +156,10 @@ func (w *cacheWriter) check(h http.Header) bool {
 func (w *cacheWriter) Body(p []byte) (int, error) {
 	switch w.state {
 	case stDiscard:
-		return len(p), nil
+		return 0, ErrAnswered // tell the handler to stop
 	case stBuffer:
-		if len(w.buf)+len(p) <= w.m.cfg.maxBody {
-			w.buf = append(w.buf, p...)
+		if w.held.n+len(p) <= w.m.cfg.maxBody {
+			w.held.write(p)
 			w.sha.Write(p)
 			return len(p), nil
 		}
@@ -158,7 +167,7 @@ func (w *cacheWriter) Body(p []byte) (int, error) {
 			return 0, err
 		}
 		if w.state == stDiscard {
-			return len(p), nil
+			return 0, ErrAnswered
 		}
 	}
 	return w.WriteDown(p)
@@ -172,9 +181,9 @@ func (w *cacheWriter) Flush() error {
 		if err := w.spill(); err != nil || w.state != stDiscard {
 			return err
 		}
-		return errAnswered
+		return ErrAnswered
 	case stDiscard:
-		return errAnswered
+		return ErrAnswered
 	}
 	return nil
 }
@@ -185,18 +194,13 @@ func (w *cacheWriter) Flush() error {
 // forwards the rest of the body as it comes.
 func (w *cacheWriter) spill() error {
 	if !w.check(w.HeaderDown()) { // the status is held: the handler's map is detached
-		w.buf = w.buf[:0]
+		w.held.drop()
 		return nil
 	}
 	w.state = stPass
 	w.SendHeader()
 	w.PassBody()
-	if len(w.buf) == 0 {
-		return nil
-	}
-	_, err := w.WriteDown(w.buf)
-	w.buf = w.buf[:0]
-	return err
+	return w.held.writeTo(&w.Writer)
 }
 
 // finish completes a buffered response once the handler has returned: it
@@ -210,23 +214,22 @@ func (w *cacheWriter) finish() {
 	// A HEAD handler that writes no body (http.ServeContent does not) gives
 	// nothing to hash: no tag rather than the tag of an empty body, which
 	// would differ from GET's (RFC 9110 §9.3.2).
-	noBody := w.r.Method == http.MethodHead && len(w.buf) == 0 && !(len(h["Content-Length"]) == 1 && h["Content-Length"][0] == "0")
+	noBody := w.r.Method == http.MethodHead && w.held.n == 0 && !(len(h["Content-Length"]) == 1 && h["Content-Length"][0] == "0")
 	if !noBody {
 		h["Etag"] = []string{w.tag()}
 	}
 	if !w.check(h) {
+		w.held.drop()
 		return
 	}
 	// The whole body is known: a Content-Length spares chunked encoding
 	// (not with trailers, which need it).
 	if !noBody && h["Content-Length"] == nil && h["Transfer-Encoding"] == nil && !hasTrailers(h) {
-		h["Content-Length"] = []string{strconv.Itoa(len(w.buf))}
+		h["Content-Length"] = []string{strconv.Itoa(w.held.n)}
 	}
 	w.state = stPass
 	w.SendHeader()
-	if len(w.buf) > 0 {
-		_, _ = w.WriteDown(w.buf)
-	}
+	_ = w.held.writeTo(&w.Writer)
 }
 
 // hasTrailers reports whether the handler declared or set trailers.

@@ -1,6 +1,7 @@
 package cache_test
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -186,4 +187,67 @@ func ExampleHandler() {
 	fmt.Println(etag != "", rec.Code, rec.Body.Len())
 	// Output:
 	// true 304 0
+}
+
+// A Validator that answers 304s before the handler also supplies the fields
+// the handler's 200 would carry (RFC 9110 §15.4.5), so both agree.
+func ExampleValidators() {
+	m, _ := cache.New(cache.Config{Validator: func(*http.Request) (cache.Validators, bool) {
+		return cache.Validators{
+			ETag:            `"v3"`,
+			CacheControl:    cache.CacheControl{}.Private().MaxAge(time.Minute),
+			Expires:         time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC),
+			ContentLocation: "/report.en.json",
+			Vary:            []string{"Accept-Language"},
+		}, true
+	}})
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, `{"report":3}`)
+	}))
+	for _, inm := range []string{"", `"v3"`} {
+		req := httptest.NewRequest(http.MethodGet, "/report", nil)
+		if inm != "" {
+			req.Header.Set("If-None-Match", inm)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		fmt.Println(rec.Code, rec.Header().Get("Cache-Control"), "|", rec.Header().Get("Expires"), "|",
+			rec.Header().Get("Content-Location"), "|", rec.Header().Get("Vary"))
+	}
+	// Output:
+	// 200 private, max-age=60 | Tue, 01 Jan 2030 00:00:00 GMT | /report.en.json | Accept-Language
+	// 304 private, max-age=60 | Tue, 01 Jan 2030 00:00:00 GMT | /report.en.json | Accept-Language
+}
+
+// Once the middleware answers 304 (or 412) instead of the handler's
+// response, the handler's writes fail with ErrAnswered, so it can stop.
+func ExamplePreconditionError() {
+	h := cache.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("ETag", `"big-export-7"`)
+		for i := range 1000 {
+			if _, err := fmt.Fprintf(w, "row %d\n", i); errors.Is(err, cache.ErrAnswered) {
+				fmt.Println("stopped at row", i)
+				return
+			}
+		}
+	}))
+	req := httptest.NewRequest(http.MethodGet, "/export", nil)
+	req.Header.Set("If-None-Match", `"big-export-7"`)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	fmt.Println(rec.Code)
+
+	// An unsafe request whose precondition is too long to read fails closed.
+	v, _ := cache.New(cache.Config{Validator: func(*http.Request) (cache.Validators, bool) {
+		return cache.Validators{ETag: `"v1"`}, true
+	}})
+	put := httptest.NewRequest(http.MethodPut, "/doc", nil)
+	put.Header.Set("If-None-Match", "*"+strings.Repeat(" ", 9000))
+	rec = httptest.NewRecorder()
+	v.Handler(http.NotFoundHandler()).ServeHTTP(rec, put)
+	fmt.Println(rec.Code)
+	// Output:
+	// stopped at row 0
+	// 304
+	// 412
 }

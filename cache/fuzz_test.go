@@ -53,8 +53,8 @@ func ours(t *testing.T, method, etag string, lastMod time.Time, req http.Header)
 }
 
 // unsuffixed returns req, or a copy whose If-Match and If-None-Match name
-// etag where req named etag with a coding suffix ("a-gzip" for "a", both
-// strong), which the Validator path matches like etag: what compress outside
+// etag where req named etag with a coding suffix ("a-gzip" for "a"; W/"a"
+// for W/"a-gzip"), which the Validator path matches like etag: what compress outside
 // cache would pass on. Lines are rejoined with ", " when rewritten.
 func unsuffixed(etag string, req http.Header) http.Header {
 	cur, ok := header.ParseETag(etag)
@@ -69,9 +69,12 @@ func unsuffixed(etag string, req http.Header) http.Header {
 		var elems []string
 		found := false
 		for e := range header.ETags(req[k]) {
-			if t, ok := header.ParseETag(e); ok && !t.Weak {
+			if t, ok := header.ParseETag(e); ok {
 				if base, n := header.CutCodingSuffix(t.Opaque[1 : len(t.Opaque)-1]); n != "" && `"`+base+`"` == cur.Opaque {
 					e, found = cur.Opaque, true
+					if t.Weak {
+						e = "W/" + e // compress strips the suffix of weak tags too
+					}
 				}
 			}
 			elems = append(elems, e)

@@ -125,7 +125,7 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 			if et == nil && s.etag.Opaque != "" {
 				et = m.recentETag(slot, v.ETag, s.etag)
 			}
-			m.notModified(w, &s, et)
+			m.notModified(w, &s, et, &v)
 			return
 		case failed:
 			m.fail(w, r, perr)
@@ -144,10 +144,10 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		cw.Vary(m.cfg.vary) // merged again at the commit, whatever the handler did
 	}
 	if ok {
-		cw.added = m.addHeaders(w.Header(), &s, et)
+		cw.added = m.addHeaders(w.Header(), &s, et, &v, &cw.ours)
 		cw.validated = s.etag.Opaque != ""
 	} else {
-		cw.added = m.addHeaders(w.Header(), nil, nil)
+		cw.added = m.addHeaders(w.Header(), nil, nil, nil, &cw.ours)
 	}
 	next.ServeHTTP(&cw.Writer, r)
 	cw.finish()
@@ -165,54 +165,91 @@ func ignoresPreconditions(method string) bool {
 // that it can take them back from responses they do not describe.
 type added uint8
 
+// The fields the middleware may set before the handler runs, in the order
+// of their bits in added (and of cacheWriter.ours).
 const (
 	addedCacheControl added = 1 << iota
 	addedETag
 	addedLastModified
+	addedExpires
+	addedContentLocation
+	numPreset = iota
 )
 
+var presetKeys = [numPreset]string{"Cache-Control", "Etag", "Last-Modified", "Expires", "Content-Location"}
+
+// validatorCacheControl returns the Cache-Control of v (Validators), or "".
+func validatorCacheControl(v *Validators) string {
+	if v == nil || v.CacheControl == (CacheControl{}) || v.CacheControl.Err() != nil {
+		return ""
+	}
+	return v.CacheControl.String()
+}
+
 // addHeaders sets Vary, Cache-Control and the validators of s (if not nil;
-// et is the shared entry of its ETag, if any) on a response to GET or HEAD
-// before the handler runs.
-func (m *Middleware) addHeaders(h http.Header, s *state, et *sharedETag) added {
+// et is the shared entry of its ETag, if any) and the fields of v (if not
+// nil) on a response to GET or HEAD before the handler runs. It records the
+// values it set in ours.
+func (m *Middleware) addHeaders(h http.Header, s *state, et *sharedETag, v *Validators, ours *[numPreset]string) added {
 	var a added
 	empty := len(h) == 0 // no field to look up
 	if len(m.cfg.vary) > 0 {
 		header.AddVary(h, m.cfg.vary...)
 	}
-	var cc, etag, lastMod string
-	if m.cfg.cacheControl != "" && (empty || h["Cache-Control"] == nil) {
+	if v != nil && len(v.Vary) > 0 {
+		header.AddVary(h, v.Vary...)
+	}
+	var vals [numPreset]string
+	cc := validatorCacheControl(v)
+	if cc == "" {
 		cc = m.cfg.cacheControl
+	}
+	if cc != "" && (empty || h["Cache-Control"] == nil) {
+		vals[0] = cc
 		a |= addedCacheControl
 	}
 	if s != nil {
 		if s.etag.Opaque != "" && (empty || h["Etag"] == nil) {
 			if et != nil {
-				etag = et.value[0] // spares "W/" + Opaque
+				vals[1] = et.value[0] // spares "W/" + Opaque
 			} else {
-				etag = s.etag.String()
+				vals[1] = s.etag.String()
 			}
 			a |= addedETag
 		}
 		if s.hasLM && (empty || h["Last-Modified"] == nil) {
-			lastMod = m.lastModified(s.lastMod).value[0]
+			vals[2] = m.lastModified(s.lastMod).value[0]
 			a |= addedLastModified
+		}
+	}
+	if v != nil {
+		if !v.Expires.IsZero() && (empty || h["Expires"] == nil) {
+			vals[3] = m.lastModified(v.Expires.Unix()).value[0]
+			a |= addedExpires
+		}
+		if v.ContentLocation != "" && (empty || h["Content-Location"] == nil) {
+			vals[4] = v.ContentLocation
+			a |= addedContentLocation
 		}
 	}
 	if a == 0 {
 		return a
 	}
+	*ours = vals
 	// The handler may write to these values in place: one backing array of
 	// this request's own for them, each field a full slice of length 1 so
 	// that an append reallocates.
-	vals := make([]string, 0, 3)
-	for _, f := range [...]struct {
-		bit        added
-		key, value string
-	}{{addedCacheControl, "Cache-Control", cc}, {addedETag, "Etag", etag}, {addedLastModified, "Last-Modified", lastMod}} {
-		if a&f.bit != 0 {
-			vals = append(vals, f.value)
-			h[f.key] = vals[len(vals)-1 : len(vals) : len(vals)]
+	n := 0
+	for i := range numPreset {
+		if a&(1<<i) != 0 {
+			n++
+		}
+	}
+	store := make([]string, 0, n)
+	for i := range numPreset {
+		if a&(1<<i) != 0 {
+			store = append(store, vals[i])
+			h[presetKeys[i]] = store[len(store)-1 : len(store) : len(store)]
 		}
 	}
 	return a
@@ -222,7 +259,7 @@ func (m *Middleware) addHeaders(h http.Header, s *state, et *sharedETag) added {
 // 9110 §15.4.5: Vary, Cache-Control and the ETag (or, without one, the
 // Last-Modified) of s. The response is final and nobody downstream gets to
 // write to its fields, so they get the shared, precomputed values.
-func (m *Middleware) notModified(w http.ResponseWriter, s *state, et *sharedETag) {
+func (m *Middleware) notModified(w http.ResponseWriter, s *state, et *sharedETag, v *Validators) {
 	h := w.Header()
 	empty := len(h) == 0 // no field to look up, keep or drop
 	known := 0           // fields known to be in h and kept
@@ -243,11 +280,28 @@ func (m *Middleware) notModified(w http.ResponseWriter, s *state, et *sharedETag
 		}
 		header.AddVary(h, "Accept-Encoding")
 	}
-	if m.cfg.cacheControl != "" {
+	if cc := validatorCacheControl(v); cc != "" {
+		if empty || h["Cache-Control"] == nil {
+			h["Cache-Control"] = []string{cc}
+		}
+	} else if m.cfg.cacheControl != "" {
 		if empty || h["Cache-Control"] == nil {
 			h["Cache-Control"] = m.cfg.cacheControlValue
 		}
 		known++
+	}
+	if v != nil {
+		// The fields of §15.4.5 only the Validator knows (not counted in
+		// known: dropNotModified then looks at every field).
+		if len(v.Vary) > 0 {
+			header.AddVary(h, v.Vary...)
+		}
+		if !v.Expires.IsZero() && (empty || h["Expires"] == nil) {
+			h["Expires"] = m.lastModified(v.Expires.Unix()).value[:]
+		}
+		if v.ContentLocation != "" && (empty || h["Content-Location"] == nil) {
+			h["Content-Location"] = []string{v.ContentLocation}
+		}
 	}
 	etag := !empty && h["Etag"] != nil
 	if !etag && s.codedTag != "" {

@@ -227,8 +227,8 @@ func TestHandlerETagAnswers304AndDiscardsBody(t *testing.T) {
 	if rec.Code != 304 || rec.Body.Len() != 0 {
 		t.Errorf("got %d %q, want 304 without body", rec.Code, rec.Body.String())
 	}
-	if writeErr != nil {
-		t.Errorf("Write after the 304: got %v, want the bytes silently dropped", writeErr)
+	if !errors.Is(writeErr, cache.ErrAnswered) {
+		t.Errorf("Write after the 304: got %v, want cache.ErrAnswered so that the handler stops", writeErr)
 	}
 	if flushErr == nil {
 		t.Error("Flush after the 304: got nil, want an error telling a streaming handler to stop")
@@ -239,16 +239,23 @@ func TestOnlySuccessfulGETAndHEADAreTagged(t *testing.T) {
 	for _, c := range []struct {
 		method string
 		code   int
+		want   int // with If-None-Match: *
 	}{
-		{"GET", 201}, {"GET", 203}, {"GET", 206}, {"GET", 301}, {"GET", 404}, {"GET", 500},
-		{"POST", 200}, {"PUT", 200}, {"DELETE", 200}, {"OPTIONS", 200},
+		// Preconditions apply to every 2xx (RFC 9110 §13.2.1), but only a 200
+		// gets a generated tag.
+		{"GET", 201, 304}, {"GET", 203, 304}, {"GET", 206, 304},
+		{"GET", 301, 301}, {"GET", 404, 404}, {"GET", 500, 500},
+		{"POST", 200, 200}, {"PUT", 200, 200}, {"DELETE", 200, 200}, {"OPTIONS", 200, 200},
 	} {
-		rec := serve(cache.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := cache.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(c.code)
 			_, _ = io.WriteString(w, body)
-		})), c.method, "If-None-Match", "*")
-		if rec.Code != c.code || rec.Header().Get("Etag") != "" {
+		}))
+		if rec := serve(h, c.method); rec.Code != c.code || rec.Header().Get("Etag") != "" {
 			t.Errorf("%s %d: got %d with ETag %q, want %d untouched", c.method, c.code, rec.Code, rec.Header().Get("Etag"), c.code)
+		}
+		if rec := serve(h, c.method, "If-None-Match", "*"); rec.Code != c.want || rec.Header().Get("Etag") != "" {
+			t.Errorf("%s %d with If-None-Match *: got %d with ETag %q, want %d", c.method, c.code, rec.Code, rec.Header().Get("Etag"), c.want)
 		}
 	}
 }

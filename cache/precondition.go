@@ -13,14 +13,24 @@ type PreconditionError struct {
 	// Field is the request field whose condition failed: "If-Match",
 	// "If-Unmodified-Since" or "If-None-Match".
 	Field string
+	// TooLong reports that the field was longer than the 8 KiB the
+	// middleware reads, on a request with an unsafe method: the condition
+	// cannot be shown to hold, so the write is refused (fail closed).
+	TooLong bool
 }
 
 func (e *PreconditionError) Error() string {
+	if e.TooLong {
+		return "cache: precondition field too long: " + e.Field
+	}
 	return "cache: precondition failed: " + e.Field
 }
 
 // detail is the "detail" member of the 412 problem+json.
 func (e *PreconditionError) detail() string {
+	if e.TooLong {
+		return e.Field + " is too long to be evaluated (more than 8192 bytes); the request is refused"
+	}
 	return e.Field + " does not hold for the current state of the resource"
 }
 
@@ -28,6 +38,8 @@ var (
 	errIfMatch           = &PreconditionError{Field: "If-Match"}
 	errIfUnmodifiedSince = &PreconditionError{Field: "If-Unmodified-Since"}
 	errIfNoneMatch       = &PreconditionError{Field: "If-None-Match"}
+	errIfMatchLong       = &PreconditionError{Field: "If-Match", TooLong: true}
+	errIfNoneMatchLong   = &PreconditionError{Field: "If-None-Match", TooLong: true}
 )
 
 // result is the outcome of evaluating the preconditions of a request.
@@ -74,6 +86,18 @@ func conditional(h http.Header) bool {
 // against the resource state s. The caller has already excluded the methods
 // for which preconditions are ignored (§13.2.1).
 func evaluate(method string, h http.Header, s *state) (result, *PreconditionError) {
+	safe := method == http.MethodGet || method == http.MethodHead
+	if !safe {
+		// A list too long to read cannot be shown to hold: an unsafe method
+		// fails closed rather than acting as if the field matched nothing
+		// (If-None-Match: * padded past the cap would let a PUT overwrite).
+		if header.TotalLen(h["If-Match"]) > header.MaxLen {
+			return failed, errIfMatchLong
+		}
+		if header.TotalLen(h["If-None-Match"]) > header.MaxLen {
+			return failed, errIfNoneMatchLong
+		}
+	}
 	// Step 1: If-Match (strong comparison, §13.1.1); else step 2:
 	// If-Unmodified-Since (§13.1.4). A list that holds is present, so it is
 	// read a second time only when it does not.
@@ -88,7 +112,6 @@ func evaluate(method string, h http.Header, s *state) (result, *PreconditionErro
 	}
 	// Step 3: If-None-Match (weak comparison, §13.1.2); else step 4:
 	// If-Modified-Since, GET and HEAD only (§13.1.3).
-	safe := method == http.MethodGet || method == http.MethodHead
 	switch inm := h["If-None-Match"]; {
 	case inm != nil && holds(inm, s, true):
 		if safe {
@@ -129,9 +152,12 @@ func holds(values []string, s *state, weak bool) bool {
 		if weak && header.WeakMatch(t, s.etag) || header.StrongMatch(t, s.etag) {
 			return true
 		}
-		if base, n := header.CutCodingSuffix(t.Opaque[1 : len(t.Opaque)-1]); n != "" && !t.Weak && base == cur {
+		// A weak request tag with a suffix is the suffixed tag weakened on
+		// the way (by a CDN): it names the same state for the weak
+		// comparison, and the 304 carries the strong tag the 200 had.
+		if base, n := header.CutCodingSuffix(t.Opaque[1 : len(t.Opaque)-1]); n != "" && (weak || !t.Weak) && base == cur {
 			if weak {
-				s.codedTag = e
+				s.codedTag = t.Opaque
 			}
 			return true
 		}

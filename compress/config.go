@@ -3,6 +3,7 @@ package compress
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
 
@@ -32,6 +33,15 @@ const (
 	maxMinSize    = 64 << 10
 	maxZstdWindow = 8 << 20 // browsers refuse larger windows (RFC 8878 §3.1.1.1.2, RFC 9659)
 	maxJitter     = 4096
+)
+
+// Sentinels for the Config fields where 0 means the default.
+const (
+	// AnySize, as Config.MinSize, compresses bodies of every size.
+	AnySize = -1
+	// Unlimited, as Config.MaxRequestSize, sets no limit on the size of a
+	// decoded request body (MaxRequestRatio still applies).
+	Unlimited = -1
 )
 
 // DefaultEncodings is the server preference order used when Config.Encodings
@@ -69,10 +79,13 @@ func DefaultContentTypes() []string { return append([]string(nil), defaultConten
 type Config struct {
 	// Encodings lists the content codings the middleware may apply to
 	// responses, most preferred first ("zstd", "br", "gzip", "deflate"). The
-	// client's q-values decide first; this order breaks ties. nil means
-	// DefaultEncodings (zstd, br, gzip, deflate), or (zstd, gzip) when Jitter
-	// is set. An empty non-nil slice disables response compression (useful
-	// with DecompressRequests alone).
+	// client's q-values decide first; this order breaks ties.
+	//   - nil: DefaultEncodings (zstd, br, gzip, deflate).
+	//   - empty and not nil ([]string{}): no response is compressed (useful
+	//     with DecompressRequests alone).
+	// With Jitter, Encodings must be set and list only zstd and gzip (the
+	// codings with a padding slot): New reports nil, br or deflate as an
+	// error rather than silently changing the default.
 	Encodings []string
 
 	// Levels per coding; 0 means the default. GzipLevel and DeflateLevel are
@@ -88,7 +101,11 @@ type Config struct {
 
 	// MinSize is the smallest body that gets compressed. Up to MinSize bytes
 	// are buffered before deciding, unless Content-Length is known or the
-	// handler flushes. 0 means 1024; at most 64 KiB.
+	// handler flushes.
+	//   - 0: DefaultMinSize (1024).
+	//   - AnySize (-1): every body, however small, is compressed.
+	//   - 1..65536: that many bytes.
+	// Other values are an error.
 	MinSize int
 
 	// ContentTypes lists the compressible media types: "type/subtype",
@@ -116,7 +133,12 @@ type Config struct {
 	DecompressRequests bool
 
 	// MaxRequestSize caps a decoded request body in bytes; past it, reads
-	// fail and the response is 413. 0 means 10 MiB.
+	// fail and the response is 413.
+	//   - 0: DefaultMaxRequestSize (10 MiB).
+	//   - Unlimited (-1): no cap (MaxRequestRatio still applies).
+	//   - > 0: that many bytes.
+	// Other values are an error. It also caps the window a zstd or br
+	// request body may declare (see the package doc, Request bodies).
 	MaxRequestSize int64
 
 	// MaxRequestRatio caps decoded/encoded bytes of a request body (zip-bomb
@@ -131,17 +153,19 @@ type Config struct {
 
 // config is the compiled, validated form of Config.
 type config struct {
-	codings      []coding // server preference order
-	gzipAlias    int      // index of gzip in codings or -1 (for "x-gzip")
-	levels       [numCodings]int
-	zstdWindow   int
-	minSize      int
-	types        []typePattern
-	jitter       int
-	decompress   bool
-	maxReq       int64
-	maxRatio     int64
-	errorHandler func(http.ResponseWriter, *http.Request, error)
+	codings    []coding // server preference order
+	gzipAlias  int      // index of gzip in codings or -1 (for "x-gzip")
+	levels     [numCodings]int
+	zstdWindow int
+	minSize    int
+	types      []typePattern
+	jitter     int
+	decompress bool
+	maxReq     int64 // math.MaxInt64-1: unlimited
+	maxRatio   int64
+	// Largest window a request body may declare (zstd, br).
+	zstdDecWindow, brDecWindow int
+	errorHandler               func(http.ResponseWriter, *http.Request, error)
 }
 
 func (c Config) compile() (*config, error) {
@@ -160,7 +184,8 @@ func (c Config) compile() (*config, error) {
 	if names == nil {
 		names = defaultEncodings
 		if c.Jitter > 0 {
-			names = []string{Zstd, Gzip}
+			bad("Encodings", "must be set with Jitter (zstd and/or gzip: the defaults include br and deflate, which have no padding slot)", "nil")
+			names = nil
 		}
 	}
 	for _, n := range names {
@@ -203,11 +228,13 @@ func (c Config) compile() (*config, error) {
 		bad("ZstdWindow", "must be a power of two between 1 KiB and 8 MiB", w)
 	}
 
-	cc.minSize = c.MinSize
-	if cc.minSize == 0 {
+	switch cc.minSize = c.MinSize; {
+	case cc.minSize == 0:
 		cc.minSize = DefaultMinSize
-	} else if cc.minSize < 0 || cc.minSize > maxMinSize {
-		bad("MinSize", "must be 0..65536", c.MinSize)
+	case cc.minSize == AnySize:
+		cc.minSize = 0
+	case cc.minSize < 0 || cc.minSize > maxMinSize:
+		bad("MinSize", "must be 0 (default), AnySize (-1) or 1..65536", c.MinSize)
 	}
 
 	types := c.ContentTypes
@@ -223,12 +250,15 @@ func (c Config) compile() (*config, error) {
 		cc.types = append(cc.types, p)
 	}
 
-	cc.maxReq = c.MaxRequestSize
-	if cc.maxReq == 0 {
+	switch cc.maxReq = c.MaxRequestSize; {
+	case cc.maxReq == 0:
 		cc.maxReq = DefaultMaxRequestSize
-	} else if cc.maxReq < 0 {
-		bad("MaxRequestSize", "must not be negative", cc.maxReq)
+	case cc.maxReq == Unlimited:
+		cc.maxReq = math.MaxInt64 - 1 // Read compares with maxReq+1
+	case cc.maxReq < 0:
+		bad("MaxRequestSize", "must be 0 (default), Unlimited (-1) or positive", cc.maxReq)
 	}
+	cc.zstdDecWindow, cc.brDecWindow = decoderWindows(cc.maxReq)
 	cc.maxRatio = int64(c.MaxRequestRatio)
 	if cc.maxRatio == 0 {
 		cc.maxRatio = DefaultMaxRequestRatio

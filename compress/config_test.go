@@ -21,14 +21,15 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 		{"zstd level", compress.Config{ZstdLevel: 23}, []string{`ZstdLevel: must be 1..22`}},
 		{"zstd window not a power of two", compress.Config{ZstdWindow: 100000}, []string{`ZstdWindow`}},
 		{"zstd window above 8 MiB", compress.Config{ZstdWindow: 16 << 20}, []string{`ZstdWindow`}},
-		{"negative MinSize", compress.Config{MinSize: -1}, []string{`MinSize: must be 0..65536 (value "-1")`}},
+		{"negative MinSize other than AnySize", compress.Config{MinSize: -2}, []string{`MinSize: must be 0 (default), AnySize (-1) or 1..65536 (value "-2")`}},
 		{"MinSize above 64 KiB", compress.Config{MinSize: 1 << 20}, []string{`MinSize`}},
 		{"bad content type", compress.Config{ContentTypes: []string{"json", "*/json", "text/*+", "application/x*"}}, []string{`(value "json")`, `(value "*/json")`, `(value "text/*+")`, `(value "application/x*")`}},
 		{"jitter range", compress.Config{Jitter: 5000}, []string{`Jitter: must be 0..4096`}},
 		{"jitter with br", compress.Config{Jitter: 32, Encodings: []string{"gzip", "br"}}, []string{`Encodings: coding has no padding slot for Jitter (value "br")`}},
-		{"negative MaxRequestSize", compress.Config{MaxRequestSize: -1}, []string{`MaxRequestSize`}},
+		{"negative MaxRequestSize other than Unlimited", compress.Config{MaxRequestSize: -2}, []string{`MaxRequestSize: must be 0 (default), Unlimited (-1) or positive (value "-2")`}},
+		{"jitter with the default encodings", compress.Config{Jitter: 32}, []string{`Encodings: must be set with Jitter`}},
 		{"ratio below 2", compress.Config{MaxRequestRatio: 1}, []string{`MaxRequestRatio: must be at least 2`}},
-		{"all problems at once", compress.Config{GzipLevel: 10, MinSize: -1, Encodings: []string{"x"}}, []string{"GzipLevel", "MinSize", "Encodings"}},
+		{"all problems at once", compress.Config{GzipLevel: 10, MinSize: -5, Encodings: []string{"x"}}, []string{"GzipLevel", "MinSize", "Encodings"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.desc, func(t *testing.T) {
@@ -51,7 +52,8 @@ func TestNewAcceptsValidConfig(t *testing.T) {
 		{Encodings: []string{}},
 		{Encodings: []string{"GZIP", "Zstd"}, GzipLevel: 9, ZstdLevel: 22, ZstdWindow: 8 << 20},
 		{BrotliLevel: 9, DeflateLevel: 1, MinSize: 65536, ContentTypes: []string{"*/*"}},
-		{Jitter: 4096},
+		{Jitter: 4096, Encodings: []string{"zstd", "gzip"}},
+		{MinSize: compress.AnySize, MaxRequestSize: compress.Unlimited},
 		{DecompressRequests: true, MaxRequestSize: 1, MaxRequestRatio: 2},
 	} {
 		if _, err := compress.New(cfg); err != nil {

@@ -78,7 +78,17 @@
 // (internal/writer). A handler's Flush, through w.(http.Flusher) or
 // http.ResponseController, flushes the encoder and then the connection, so
 // Server-Sent Events (text/event-stream) and other streams arrive in real
-// time, compressed. http.ResponseController reaches Hijack, SetReadDeadline,
+// time, compressed. A stream — a text/event-stream response, or one the
+// handler flushes before its first byte was encoded — gets a stream
+// encoder, which holds almost nothing between flushes, so that an idle
+// Server-Sent Events connection costs a few KiB whatever the coding instead
+// of a whole encoder (0.7 to 2 MiB; 10k SSE clients would hold 7 to 20 GiB):
+// gzip uses klauspost's stateless deflate (each write compressed on its
+// own), deflate the same inside a zlib frame, br quality 1 with a 1 KiB
+// window, and zstd one frame per flush (a stream of concatenated frames,
+// RFC 8878 §3.1) from one encoder the Middleware's streams share. Streams
+// compress less (nothing is shared between writes or flushes), which for
+// events of a few hundred bytes costs little. http.ResponseController reaches Hijack, SetReadDeadline,
 // SetWriteDeadline and EnableFullDuplex of the server's writer through
 // Unwrap, and a legacy w.(http.Hijacker) assertion works too; after a
 // hijack nothing more is written. io.ReaderFrom goes through the encoder.
@@ -88,12 +98,22 @@
 // Encoders are pooled per Middleware (one pool per coding, at the configured
 // level); zstd runs with one goroutine-free encoder per stream
 // (WithEncoderConcurrency(1), WithLowerEncoderMem) and a 128 KiB window by
-// default, brotli with a 256 KiB window. Measured heap per in-flight
-// compressed response at the default levels (TestMemoryPerInFlightResponse,
-// Go 1.26, amd64): zstd ~0.7 MiB, br ~2.0 MiB, gzip ~1.06 MiB, deflate
-// ~1.05 MiB, plus a MinSize buffer (1 KiB) per response. Responses that are
+// default, brotli with a 256 KiB window. Measured heap (Go 1.26, amd64,
+// default levels):
+//
+//	                                  zstd     br       gzip     deflate
+//	in-flight ordinary response       731 KiB  2041 KiB 1084 KiB 1075 KiB  (TestMemoryPerInFlightResponse, 32 in flight)
+//	idle event stream (SSE)           11 KiB   20 KiB   11 KiB   11 KiB    (TestIdleEventStreamsHoldLittleMemory, 100 idle)
+//	stalled request body, 64 KiB cap  348 KiB  197 KiB  44 KiB   43 KiB    (TestStalledCompressedRequestsHoldLittleMemory, 200 stalled)
+//	stalled request body, 10 MiB cap  8.6 MiB  2.1 MiB  44 KiB   43 KiB    (same, default MaxRequestSize)
+//
+// Figures include the goroutine, request and recorder of each request; an
+// ordinary response also holds a MinSize buffer (1 KiB). Responses that are
 // not compressed use no encoder. Higher levels cost more: zstd level 3+
 // about 1.8 MiB; brotli above 9 is refused (~36 MB and ~30 ms per 16 KiB).
+// There is no cap on concurrent encoders: bound concurrency in front (the
+// ratelimit package, http.Server limits) if 1–2 MiB per in-flight
+// compressed response is too much.
 //
 // # BREACH
 //
@@ -124,7 +144,25 @@
 // to more than MaxRequestRatio (100) times its encoded size once past 64 KiB,
 // fails the handler's Read and the response becomes 413: whatever the handler
 // answers after the failure is replaced (if it had not sent its status yet)
-// by an RFC 9457 problem+json document, or by Config.ErrorHandler.
+// by an RFC 9457 problem+json document, or by Config.ErrorHandler. A body
+// that is not valid in its coding (a broken or truncated stream) fails the
+// Read with ErrCorruptRequest (wrapping the decoder's error) and the
+// response becomes 400 in the same way; an error of the original body (the
+// client went away) is returned as it is and answered by nobody. Test with
+// errors.Is(err, compress.ErrRequestTooLarge), ErrRatio, ErrCorruptRequest.
+//
+// A decoder allocates up to the window its stream declares, before any
+// output, so a request that sends the first bytes of a stream and stalls
+// would pin the whole window (8 MiB for zstd, 16 MiB for br). The window a
+// zstd or br body may declare is therefore capped at the smallest power of
+// two that holds MaxRequestSize (at least 64 KiB; at most 8 MiB for zstd,
+// RFC 9659, and 16 MiB for br): a body declaring more is refused at its
+// first bytes with ErrRequestTooLarge (413). With MaxRequestSize 64 KiB a
+// stalled request costs at most ~350 KiB whatever the coding (table above);
+// with the default 10 MiB it can cost 8.6 MiB (zstd), so lower
+// MaxRequestSize to what the handlers need. Clients then have to encode
+// with a window within the cap (zstd encoders do so for bodies whose size
+// they know, brotli needs lgwin set).
 //
 // # Order
 //

@@ -67,12 +67,14 @@ func suffixNotModifiedETag(h http.Header, cd coding, inm []string) {
 	h["Etag"] = []string{suffixedETag(t, cd)}
 }
 
-// parseSuffixed reports whether the list element e is a strong entity tag
-// whose opaque part ends in "-" and the name of a coding, and which coding
-// (header.CutCodingSuffix, shared with cache).
+// parseSuffixed reports whether the list element e is an entity tag whose
+// opaque part ends in "-" and the name of a coding, and which coding
+// (header.CutCodingSuffix, shared with cache). Weak tags count too: a CDN
+// may weaken the suffixed tag it received (W/"v1-gzip"), and it names the
+// same state for the weak comparison of If-None-Match.
 func parseSuffixed(e string) (coding, bool) {
 	t, ok := header.ParseETag(e)
-	if !ok || t.Weak {
+	if !ok {
 		return codingIdentity, false
 	}
 	if _, n := header.CutCodingSuffix(t.Opaque[1 : len(t.Opaque)-1]); n != "" {
@@ -90,8 +92,8 @@ func parseSuffixed(e string) (coding, bool) {
 var conditionalFields = [...]string{"If-Match", "If-None-Match"}
 
 // unsuffixRequest returns r, or a shallow copy of r with its own header map
-// in which the strong tags of If-Match and If-None-Match carrying a coding
-// suffix lose it (field lines are kept; elements of a line rejoined with
+// in which the tags (strong or weak) of If-Match and If-None-Match carrying
+// a coding suffix lose it (field lines are kept; elements of a line rejoined with
 // ", "). It allocates only when there is something to rewrite; the
 // caller's header map and its value slices are never modified.
 func unsuffixRequest(r *http.Request) *http.Request {

@@ -1,7 +1,9 @@
 package compress_test
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -86,11 +88,47 @@ func ExampleNew() {
 	_, err := compress.New(compress.Config{
 		Encodings: []string{"gzip", "lz4"},
 		GzipLevel: 12,
-		MinSize:   -1,
+		MinSize:   -2,
 	})
 	fmt.Println(err)
 	// Output:
 	// compress: Encodings: unknown coding, want zstd, br, gzip or deflate (value "lz4")
 	// compress: GzipLevel: must be 1..9 (value "12")
-	// compress: MinSize: must be 0..65536 (value "-1")
+	// compress: MinSize: must be 0 (default), AnySize (-1) or 1..65536 (value "-2")
+}
+
+// A request body that is not valid in its Content-Encoding fails the
+// handler's Read with ErrCorruptRequest, and the answer is 400.
+func ExampleConfig_corruptRequest() {
+	m, _ := compress.New(compress.Config{DecompressRequests: true})
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := io.ReadAll(r.Body); errors.Is(err, compress.ErrCorruptRequest) {
+			fmt.Println("handler: corrupt body")
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	}))
+	req := httptest.NewRequest(http.MethodPost, "/upload", strings.NewReader("not gzip at all"))
+	req.Header.Set("Content-Encoding", "gzip")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	fmt.Println(rec.Code, rec.Header().Get("Content-Type"))
+	// Output:
+	// handler: corrupt body
+	// 400 application/problem+json
+}
+
+// AnySize compresses even the smallest bodies; Unlimited lifts the cap on
+// decoded request bodies (the ratio guard stays). Jitter needs Encodings.
+func ExampleConfig_sentinels() {
+	_, err := compress.New(compress.Config{MinSize: compress.AnySize, MaxRequestSize: compress.Unlimited})
+	fmt.Println(err)
+	_, err = compress.New(compress.Config{Jitter: 32})
+	fmt.Println(err != nil)
+	_, err = compress.New(compress.Config{Jitter: 32, Encodings: []string{compress.Zstd, compress.Gzip}})
+	fmt.Println(err)
+	// Output:
+	// <nil>
+	// true
+	// <nil>
 }

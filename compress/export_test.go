@@ -23,7 +23,7 @@ func Internals(w http.ResponseWriter) (resp, enc any) {
 func Drain(m *Middleware, name string) []any {
 	cd, _ := codingByName(name)
 	var out []any
-	for _, p := range []*sync.Pool{&m.responses, &m.encoders[cd]} {
+	for _, p := range []*sync.Pool{&m.responses, &m.encoders.p[cd]} {
 		n := p.New
 		p.New = nil
 		for x := p.Get(); x != nil; x = p.Get() {

@@ -154,8 +154,8 @@ func FuzzConditionalTags(f *testing.F) {
 			if got[i] == w {
 				continue
 			}
-			tag, ok := header.ParseETag(w)
-			if !ok || tag.Weak || !strings.HasPrefix(w, got[i][:max(len(got[i])-1, 0)]) {
+			_, ok := header.ParseETag(w)
+			if !ok || !strings.HasPrefix(w, got[i][:max(len(got[i])-1, 0)]) {
 				t.Fatalf("element %q became %q", w, got[i])
 			}
 			suffix := w[len(got[i])-1 : len(w)-1]

@@ -109,8 +109,11 @@ func (m *Middleware) put(resp *response) {
 // writeProblem is the default ErrorHandler: RFC 9457 problem+json.
 func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	status := http.StatusRequestEntityTooLarge
-	if errors.Is(err, ErrUnsupportedEncoding) {
+	switch {
+	case errors.Is(err, ErrUnsupportedEncoding):
 		status = http.StatusUnsupportedMediaType
+	case errors.Is(err, ErrCorruptRequest):
+		status = http.StatusBadRequest
 	}
 	problem.Write(w, r, problem.Details{Status: status, Detail: err.Error()})
 }

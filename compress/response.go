@@ -31,11 +31,15 @@ type response struct {
 	cd    coding
 	state uint8
 	head  bool
-	buf   []byte // pre-decision buffer, cap minSize
-	enc   encoder
-	rb    *requestBody // decoded request body, or nil
-	inm   []string     // If-None-Match as the client sent it (with suffixes)
-	hash  maphash.Hash // jitter: keyed hash of the whole body (zstd) or its first minSize bytes (gzip)
+	// stream: the response is a stream (text/event-stream, or flushed
+	// before its first encoded byte); it gets a stream encoder, which holds
+	// almost nothing between flushes (encoders.go).
+	stream bool
+	buf    []byte // pre-decision buffer, cap minSize
+	enc    encoder
+	rb     *requestBody // decoded request body, or nil
+	inm    []string     // If-None-Match as the client sent it (with suffixes)
+	hash   maphash.Hash // jitter: keyed hash of the whole body (zstd) or its first minSize bytes (gzip)
 }
 
 var (
@@ -62,6 +66,7 @@ func (r *response) reset(rw http.ResponseWriter, req *http.Request, cd coding, r
 	r.req, r.cd, r.rb, r.inm = req, cd, rb, inm
 	r.state = stateNew
 	r.head = req.Method == http.MethodHead
+	r.stream = false
 	r.buf = r.buf[:0]
 	if r.m.c.jitter > 0 && (cd == codingZstd || cd == codingGzip) {
 		r.hash.SetSeed(r.m.seed)
@@ -98,6 +103,9 @@ func (r *response) header(code int) bool {
 	h := r.Writer.Header()
 	if !transformable(h) {
 		return true
+	}
+	if ct := h["Content-Type"]; len(ct) > 0 && isEventStream(ct[0]) {
+		r.stream = true
 	}
 	if code == http.StatusNotModified {
 		// The 304 must carry the validator the encoded 200 carried, or a
@@ -141,18 +149,30 @@ func transformable(h http.Header) bool {
 	return len(h["Content-Range"]) == 0 && !header.HasToken(h["Cache-Control"], "no-transform")
 }
 
+// isEventStream reports whether the media type of ct is text/event-stream.
+func isEventStream(ct string) bool {
+	mt, _ := header.CutParams(ct)
+	return strings.EqualFold(mt, "text/event-stream")
+}
+
 // decide ends the undecided state, with the buffered bytes as the body
-// prefix. large means the body is (or may be) at least minSize.
-func (r *response) decide(large bool) error {
+// prefix. large means the body is (or may be) at least minSize. next is
+// the body that follows the buffered bytes, sniffed when none are buffered
+// (MinSize AnySize buffers nothing).
+func (r *response) decide(large bool, next []byte) error {
 	h := r.HeaderDown() // the status is held: the handler's map is detached
 	ok := large
 	if ok {
 		if ct, hasCT := h["Content-Type"]; hasCT {
 			ok = len(ct) > 0 && r.m.c.allowed(ct[0])
-		} else if len(r.buf) > 0 {
+		} else if len(r.buf) > 0 || len(next) > 0 {
 			// Sniff as net/http would, and set it now: net/http would otherwise
 			// sniff the compressed bytes (golang/go#31753).
-			sniffed := http.DetectContentType(r.buf)
+			sniff := r.buf
+			if len(sniff) == 0 {
+				sniff = next[:min(len(next), 512)]
+			}
+			sniffed := http.DetectContentType(sniff)
 			if ok = r.m.c.allowed(sniffed); ok {
 				h["Content-Type"] = []string{sniffed}
 			}
@@ -195,7 +215,7 @@ func (r *response) start() {
 // the body that follows them (only its first bytes count, for the gzip
 // padding length).
 func (r *response) openEncoder(next []byte) error {
-	r.enc = r.m.encoders.get(r.cd, writeDowner{&r.Writer})
+	r.enc = r.m.encoders.get(r.cd, r.stream, writeDowner{&r.Writer})
 	if !r.padGzip() {
 		return nil
 	}
@@ -246,7 +266,7 @@ func (r *response) Body(p []byte) (int, error) {
 			return len(p), nil
 		}
 		r.buf = append(r.buf, p[:room]...)
-		if err := r.decide(true); err != nil {
+		if err := r.decide(true, p[room:]); err != nil {
 			return 0, err
 		}
 		n, err := r.Body(p[room:])
@@ -260,7 +280,8 @@ func (r *response) Body(p []byte) (int, error) {
 func (r *response) Flush() error {
 	switch r.state {
 	case stateUndecided:
-		if err := r.decide(true); err != nil {
+		r.stream = true // flushed before anything was encoded
+		if err := r.decide(true, nil); err != nil {
 			return err
 		}
 		if r.state != stateEncode {
@@ -269,6 +290,7 @@ func (r *response) Flush() error {
 		fallthrough
 	case stateEncode:
 		if r.enc == nil {
+			r.stream = true
 			if err := r.openEncoder(nil); err != nil {
 				return err
 			}
@@ -303,7 +325,7 @@ func (r *response) finish() error {
 		// response with no body and no Content-Length: then the size is
 		// unknown and the decision is the one a large GET would get.
 		large := r.head && len(r.buf) == 0
-		if err := r.decide(large); err != nil {
+		if err := r.decide(large, nil); err != nil {
 			return err
 		}
 		if r.state == stateEncode {
@@ -338,7 +360,7 @@ func (r *response) finish() error {
 func (r *response) release() {
 	r.Writer.Done() // trailer values set after a held status
 	if r.enc != nil {
-		r.m.encoders.put(r.cd, r.enc)
+		r.m.encoders.put(r.cd, r.stream, r.enc)
 		r.enc = nil
 	}
 	if r.rb != nil {

@@ -10,8 +10,11 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/net/publicsuffix"
+
 	"github.com/jiec/httpmw/internal/header"
 	"github.com/jiec/httpmw/internal/problem"
+	"github.com/jiec/httpmw/internal/slots"
 )
 
 // NoPreflightCache as Config.MaxAge sends "Access-Control-Max-Age: 0", which
@@ -34,7 +37,17 @@ type Config struct {
 	//     and port, lowercase, default port omitted, no path or trailing slash;
 	//   - "https://*.example.com": any subdomain (one or more labels) of
 	//     example.com with that scheme and port, never example.com itself and
-	//     never "https://evilexample.com";
+	//     never "https://evilexample.com". The base (example.com) must not be
+	//     a public suffix ("https://*.github.io", "https://*.co.uk"; Public
+	//     Suffix List of golang.org/x/net/publicsuffix), with or without
+	//     Credentials, unless DangerouslyAllowPublicSuffixSubdomains;
+	//   - "http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*" (any
+	//     scheme, any loopback address): any port, and no port, for
+	//     development servers that pick their port at random. On other hosts
+	//     a port wildcard needs DangerouslyAllowPortWildcards;
+	//   - IPv6 hosts as browsers serialize them (WHATWG URL): lowercase hex,
+	//     the longest zero run as "::", IPv4-mapped addresses in hex
+	//     ("https://[::ffff:7f00:1]", not "[::ffff:127.0.0.1]");
 	//   - "*": any origin, anonymous requests only (not with Credentials);
 	//   - "null": the opaque origin of sandboxed iframes, data: URLs and
 	//     cross-origin redirects, only with DangerouslyAllowNullOrigin.
@@ -51,7 +64,9 @@ type Config struct {
 	// Methods are the methods preflights may ask for, besides the
 	// CORS-safelisted GET, HEAD and POST, which are always allowed. Method
 	// names are case-sensitive except DELETE, GET, HEAD, OPTIONS, POST and
-	// PUT, which are upper-cased as browsers do. "*" allows any method.
+	// PUT, which are upper-cased as browsers do. A case variant of another
+	// registered method ("patch", "Propfind") is rejected as a typo: it
+	// would never match the PATCH a browser sends. "*" allows any method.
 	// CONNECT, TRACE and TRACK are rejected: browsers never send them.
 	// The list applies to preflights only: actual requests get their CORS
 	// headers whatever their method.
@@ -82,8 +97,10 @@ type Config struct {
 	// PrivateNetwork answers "Access-Control-Request-Private-Network: true"
 	// preflights with "Access-Control-Allow-Private-Network: true" (WICG
 	// Private Network Access), letting public sites reach this server on a
-	// private network. Without it, such preflights fail. Chrome has put
-	// Private Network Access enforcement on hold.
+	// private network. Without it, such preflights are answered like any
+	// other, only without Access-Control-Allow-Private-Network: the browser
+	// then decides (it blocks the request where PNA is enforced, and only
+	// warns where it is not; Chrome has put enforcement on hold).
 	PrivateNetwork bool
 
 	// PreflightStatus is the status of a successful preflight response; it
@@ -103,12 +120,26 @@ type Config struct {
 	// DangerouslyAllowInsecureOrigins permits http:// (and ws://) origins
 	// together with Credentials. Anyone on the network path of such an
 	// origin can inject script into it and read credentialed responses.
-	// Loopback origins (localhost, 127.0.0.1, [::1]) are always permitted.
+	// Loopback origins (localhost, 127.0.0.0/8, [::1]; not IPv4-mapped
+	// addresses) are always permitted.
 	DangerouslyAllowInsecureOrigins bool
 
+	// DangerouslyAllowPublicSuffixSubdomains permits a subdomain pattern
+	// whose base is a public suffix ("https://*.github.io",
+	// "https://*.co.uk", "https://*.herokuapp.com"; the Public Suffix List
+	// of golang.org/x/net/publicsuffix decides), with or without
+	// Credentials. Anyone can register a name under a public suffix, so such
+	// a pattern lets every site there in.
+	DangerouslyAllowPublicSuffixSubdomains bool
+
+	// DangerouslyAllowPortWildcards permits a port wildcard
+	// ("https://example.com:*") on hosts other than the loopback ones
+	// (localhost, 127.0.0.0/8, [::1]), where it is always allowed. Every
+	// service on any port of such a host can then read responses.
+	DangerouslyAllowPortWildcards bool
+
 	// ErrorHandler answers failed preflights, with err one of
-	// ErrOriginNotAllowed, ErrMethodNotAllowed, ErrHeaderNotAllowed,
-	// ErrPrivateNetworkNotAllowed. The default writes a 403 problem+json
+	// ErrOriginNotAllowed, ErrMethodNotAllowed, ErrHeaderNotAllowed. The default writes a 403 problem+json
 	// response without any CORS header. Browsers fail a preflight whose
 	// response lacks the CORS headers whatever its status; a 403 makes the
 	// failure visible in logs. It is not used with PreflightPassthrough.
@@ -117,10 +148,9 @@ type Config struct {
 
 // Preflight failures passed to Config.ErrorHandler.
 var (
-	ErrOriginNotAllowed         = errors.New("cors: origin not allowed")
-	ErrMethodNotAllowed         = errors.New("cors: method not allowed")
-	ErrHeaderNotAllowed         = errors.New("cors: request header not allowed")
-	ErrPrivateNetworkNotAllowed = errors.New("cors: private network access not allowed")
+	ErrOriginNotAllowed = errors.New("cors: origin not allowed")
+	ErrMethodNotAllowed = errors.New("cors: method not allowed")
+	ErrHeaderNotAllowed = errors.New("cors: request header not allowed")
 )
 
 // compiled is the validated, precomputed form of a Config.
@@ -128,41 +158,36 @@ type compiled struct {
 	anyOrigin   bool // "*": never with credentials
 	exact       map[string]struct{}
 	exactList   []string // exact when it is small: a linear scan beats hashing
-	patterns    []subdomainPattern
+	patterns    []pattern
 	credentials bool
 	// actualValues is how many header values an allowed actual request
 	// gets: ACAO and Vary, plus ACAC and ACEH when configured.
 	actualValues int
 
 	anyMethod bool
-	methods   []methodValue
+	methods   []string
 
 	anyHeader    bool
-	acahWildcard []string // "*" or "*,authorization"
+	acahWildcard string // "*" or "*,authorization"
 	headers      map[string]struct{}
 	maxNameLen   int
 	maxElems     int
 
 	aceh           string
-	acma           []string
+	acma           string // "" when not sent
 	privateNetwork bool
 	status         int
 	passthrough    bool
 	errorHandler   func(http.ResponseWriter, *http.Request, error)
 
-	// Shared single-value slices (len == cap, so an append copies). They
-	// only go into responses the middleware writes itself (ErrorHandler
-	// gets a copy of Vary).
-	preflightVary []string
+	// Preflight answers: every value goes into the response in a slot of
+	// its own, taken from slabs (see internal/slots), so no two responses,
+	// the config and the request share memory, and a preflight still costs
+	// no allocation (amortized).
+	preflightVary string
 	varyNames     []string
-	star          []string
-	trueValue     []string
+	slabs         slots.Pool
 	failures      [numReasons]*problem.Prepared // precomputed 403s
-}
-
-type methodValue struct {
-	name string
-	acam []string
 }
 
 // smallOrigins is how many exact origins are compared one by one rather than
@@ -188,8 +213,6 @@ func compile(cfg *Config) (*compiled, error) {
 		status:       cfg.PreflightStatus,
 		passthrough:  cfg.PreflightPassthrough,
 		errorHandler: cfg.ErrorHandler,
-		star:         []string{"*"},
-		trueValue:    []string{"true"},
 	}
 	var errs []error
 	errs = c.compileOrigins(errs, cfg)
@@ -199,13 +222,13 @@ func compile(cfg *Config) (*compiled, error) {
 	switch ma := cfg.MaxAge; {
 	case ma == 0:
 	case ma == NoPreflightCache:
-		c.acma = []string{"0"}
+		c.acma = "0"
 	case ma < NoPreflightCache || ma > maxMaxAge:
 		errs = append(errs, fieldErr("MaxAge", "must be between -1s (NoPreflightCache) and 24h (browsers cap it: Chromium 2h, Firefox 24h, WebKit 10m)", ma.String()))
 	case ma%time.Second != 0:
 		errs = append(errs, fieldErr("MaxAge", "must be a whole number of seconds", ma.String()))
 	default:
-		c.acma = []string{strconv.FormatInt(int64(ma/time.Second), 10)}
+		c.acma = strconv.FormatInt(int64(ma/time.Second), 10)
 	}
 	switch {
 	case c.status == 0:
@@ -232,7 +255,7 @@ func compile(cfg *Config) (*compiled, error) {
 	if c.privateNetwork {
 		c.varyNames = append(c.varyNames, hACRPN)
 	}
-	c.preflightVary = []string{strings.Join(c.varyNames, ", ")}
+	c.preflightVary = strings.Join(c.varyNames, ", ")
 	for i, detail := range failureDetails {
 		c.failures[i] = problem.Prepare(problem.Details{Status: http.StatusForbidden, Detail: detail})
 	}
@@ -260,24 +283,41 @@ func (c *compiled) compileOrigins(errs []error, cfg *Config) []error {
 		}
 		wildcard := strings.HasPrefix(s, "*") || strings.Contains(s, "://*")
 		o, reason := parseOrigin(s, wildcard)
+		if reason == reasonIPv6 {
+			reason += "; browsers send " + strconv.Quote(o.browserForm())
+		}
 		if reason != "" {
 			errs = append(errs, fieldErr("Origins", reason, s))
 			continue
+		}
+		anyPort := o.port == "*"
+		if anyPort && !cfg.DangerouslyAllowPortWildcards && (wildcard || !isLoopbackHost(o.host)) {
+			errs = append(errs, fieldErr("Origins", "a port wildcard is allowed only on localhost, 127.0.0.0/8 and [::1] (for development servers); elsewhere every service on any port of the host could read responses, which needs DangerouslyAllowPortWildcards", s))
+			continue
+		}
+		if wildcard && !cfg.DangerouslyAllowPublicSuffixSubdomains {
+			base := o.host[2:]
+			if ps, _ := publicsuffix.PublicSuffix(base); ps == base && base != "localhost" {
+				errs = append(errs, fieldErr("Origins", "the wildcard's base "+strconv.Quote(base)+" is a public suffix (Public Suffix List): anyone can register a subdomain there, so this allows every site under it (use \"*\" for a public anonymous API, list the origins, or set DangerouslyAllowPublicSuffixSubdomains)", s))
+				continue
+			}
 		}
 		if cfg.Credentials && !cfg.DangerouslyAllowInsecureOrigins && !isPotentiallyTrustworthy(o) {
 			errs = append(errs, fieldErr("Origins", "insecure origin with Credentials: anyone on its network path can read credentialed responses; use https or set DangerouslyAllowInsecureOrigins", s))
 			continue
 		}
-		if !wildcard {
+		if !wildcard && !anyPort {
 			c.exact[s] = struct{}{}
 			continue
 		}
-		suffix := o.host[1:]
-		hostLen := len(suffix)
-		if o.port != "" {
-			suffix += ":" + o.port
+		p := pattern{prefix: o.scheme + "://", host: o.host, port: o.port, sub: wildcard}
+		if wildcard {
+			p.host = o.host[1:] // ".example.com"
+			p.hostLen = len(p.host)
 		}
-		p := subdomainPattern{prefix: o.scheme + "://", suffix: suffix, hostLen: hostLen}
+		if p.port != "" && p.port != "*" {
+			p.port = ":" + p.port
+		}
 		if !slices.Contains(c.patterns, p) {
 			c.patterns = append(c.patterns, p)
 		}
@@ -300,12 +340,15 @@ func (c *compiled) compileMethods(errs []error, methods []string) []error {
 			errs = append(errs, fieldErr("Methods", "not a valid method token", m))
 		case isForbiddenMethod(m):
 			errs = append(errs, fieldErr("Methods", "forbidden method: browsers never send it", m))
+		case registeredVariant(m) != "":
+			std := registeredVariant(m)
+			errs = append(errs, fieldErr("Methods", "case variant of "+std+": methods other than DELETE, GET, HEAD, OPTIONS, POST and PUT are case-sensitive and browsers send them as the script wrote them, so this never matches a request for "+std+"; write "+std, m))
 		default:
 			m = normalizeMethod(m)
-			if isSafelistedMethod(m) || slices.ContainsFunc(c.methods, func(v methodValue) bool { return v.name == m }) {
+			if isSafelistedMethod(m) || slices.Contains(c.methods, m) {
 				continue
 			}
-			c.methods = append(c.methods, methodValue{name: m, acam: []string{m}})
+			c.methods = append(c.methods, m)
 		}
 	}
 	return errs
@@ -326,11 +369,11 @@ func (c *compiled) compileRequestHeaders(errs []error, names []string) []error {
 		c.maxNameLen = max(c.maxNameLen, len(lower))
 	}
 	if c.anyHeader {
-		c.acahWildcard = []string{"*"}
+		c.acahWildcard = "*"
 		if _, ok := c.headers["authorization"]; ok {
 			// Fetch: Authorization is a "CORS non-wildcard request-header
 			// name"; "*" never covers it (whatwg/fetch#251).
-			c.acahWildcard = []string{"*,authorization"}
+			c.acahWildcard = "*,authorization"
 		}
 	}
 	// Browsers list each name once; leave room for sloppy non-browser

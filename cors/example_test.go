@@ -168,3 +168,37 @@ func ExampleMiddleware_Handler_incorrect() {
 	// on the route: 405
 	// around the mux: 204
 }
+
+// Front-end development servers pick their port at random: a port wildcard on
+// a loopback host allows them all (and the default port). Public-suffix
+// wildcards such as "https://*.github.io" are refused: anyone can register a
+// site there.
+func ExampleNew_developmentOrigins() {
+	m, err := cors.New(cors.Config{
+		Origins:     []string{"https://app.example.com", "http://localhost:*", "http://127.0.0.1:*"},
+		Credentials: true,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	h := m.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	for _, origin := range []string{"http://localhost:5173", "http://localhost", "http://127.0.0.1:3000", "http://localhost.evil.example:5173"} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Origin", origin)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		fmt.Printf("%s: %q\n", origin, rec.Header().Get("Access-Control-Allow-Origin"))
+	}
+
+	_, err = cors.New(cors.Config{Origins: []string{"https://*.github.io", "https://example.com:*"}, Methods: []string{"patch"}})
+	fmt.Println(err)
+	// Output:
+	// http://localhost:5173: "http://localhost:5173"
+	// http://localhost: "http://localhost"
+	// http://127.0.0.1:3000: "http://127.0.0.1:3000"
+	// http://localhost.evil.example:5173: ""
+	// cors: Origins: the wildcard's base "github.io" is a public suffix (Public Suffix List): anyone can register a subdomain there, so this allows every site under it (use "*" for a public anonymous API, list the origins, or set DangerouslyAllowPublicSuffixSubdomains) (value "https://*.github.io")
+	// cors: Origins: a port wildcard is allowed only on localhost, 127.0.0.0/8 and [::1] (for development servers); elsewhere every service on any port of the host could read responses, which needs DangerouslyAllowPortWildcards (value "https://example.com:*")
+	// cors: Methods: case variant of PATCH: methods other than DELETE, GET, HEAD, OPTIONS, POST and PUT are case-sensitive and browsers send them as the script wrote them, so this never matches a request for PATCH; write PATCH (value "patch")
+}

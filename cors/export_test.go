@@ -1,5 +1,7 @@
 package cors
 
+import "net/netip"
+
 // ParseOrigin exposes parseOrigin to the black-box tests and fuzz targets.
 func ParseOrigin(s string, wildcard bool) (scheme, host, port, reason string) {
 	o, reason := parseOrigin(s, wildcard)
@@ -16,3 +18,6 @@ func AllowHeaders(m *Middleware, lines []string) bool { return m.c.allowHeaders(
 func MaxElems(m *Middleware) int { return m.c.maxElems }
 
 const MaxEmptyElems = maxEmptyElems
+
+// SerializeIPv6 exposes the WHATWG IPv6 serializer.
+func SerializeIPv6(a16 [16]byte) string { return string(appendIPv6(nil, netip.AddrFrom16(a16))) }

@@ -1,6 +1,7 @@
 package cors_test
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -15,6 +16,8 @@ var originSeeds = []string{
 	"https://example.com:443", "http://0xff000000", "https://*example.com",
 	"null", "*", "chrome-extension://abc", "https://a..b", "https://[::1",
 	"https://résumé.example", "file:///x", "https://evilexample.com",
+	"http://localhost:*", "http://[::1]:*", "https://*.example.com:*", "https://*.github.io",
+	"https://[::ffff:7f00:1]", "https://[::ffff:127.0.0.1]", "https://[1:0:0:1:0:0:0:1]",
 }
 
 // FuzzParseOrigin checks that every origin the parser accepts is in the
@@ -42,9 +45,20 @@ func FuzzParseOrigin(f *testing.F) {
 		if strings.ToLower(s) != s {
 			t.Fatalf("ParseOrigin(%q) accepted uppercase", s)
 		}
-		m, err := cors.New(cors.Config{Origins: []string{s}})
+		m, err := cors.New(cors.Config{Origins: []string{s}, DangerouslyAllowPublicSuffixSubdomains: true, DangerouslyAllowPortWildcards: true})
 		if err != nil {
 			t.Fatalf("ParseOrigin(%q) accepted it but New rejected it: %v", s, err)
+		}
+		if port == "*" {
+			// Any port and no port; the port is checked, the rest is not.
+			base := strings.TrimSuffix(s, ":*")
+			if wildcard {
+				base = strings.Replace(base, "*", "a", 1)
+			}
+			if !cors.AllowOrigin(m, base) || !cors.AllowOrigin(m, base+":8080") || cors.AllowOrigin(m, base+":0") || cors.AllowOrigin(m, base+":x") {
+				t.Fatalf("port wildcard %q: wrong matches", s)
+			}
+			return
 		}
 		if !wildcard {
 			if !cors.AllowOrigin(m, s) {
@@ -176,4 +190,29 @@ func asciiLower(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// FuzzSerializeIPv6: the WHATWG serializer agrees with RFC 5952 (netip)
+// except for IPv4-mapped addresses, which it keeps in hex, and its output
+// parses back to the same address.
+func FuzzSerializeIPv6(f *testing.F) {
+	for _, s := range []string{"::1", "::", "2001:db8::1", "::ffff:127.0.0.1", "1:0:0:1:0:0:0:1", "0:0:1::", "2001:db8:0:1:1:1:1:1"} {
+		f.Add(netip.MustParseAddr(s).AsSlice())
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) != 16 {
+			return
+		}
+		a := netip.AddrFrom16([16]byte(b))
+		got := cors.SerializeIPv6([16]byte(b))
+		if back, err := netip.ParseAddr(got); err != nil || back != a {
+			t.Fatalf("%v serialized as %q, which parses as %v (%v)", a, got, back, err)
+		}
+		if strings.ToLower(got) != got || strings.Contains(got, ".") {
+			t.Fatalf("%v serialized as %q: uppercase or dotted", a, got)
+		}
+		if !a.Is4In6() && got != a.String() {
+			t.Fatalf("%v serialized as %q, RFC 5952 says %q", a, got, a.String())
+		}
+	})
 }

@@ -305,8 +305,9 @@ func TestPreflightRequests(t *testing.T) {
 				"Access-Control-Allow-Origin": app, "Access-Control-Allow-Private-Network": "true",
 				"Vary": preflightVary + ", Access-Control-Request-Private-Network",
 			}},
-		{desc: "private network access not allowed fails", cfg: cors.Config{Origins: []string{app}}, method: "OPTIONS",
-			hdr: pf("Access-Control-Request-Method", "GET", "Access-Control-Request-Private-Network", "true"), wantStatus: 403, want: forbidden},
+		{desc: "private network access not enabled omits only the PNA header", cfg: cors.Config{Origins: []string{app}}, method: "OPTIONS",
+			hdr: pf("Access-Control-Request-Method", "GET", "Access-Control-Request-Private-Network", "true"), wantStatus: 204,
+			want: map[string]string{"Access-Control-Allow-Origin": app, "Vary": preflightVary}},
 		{desc: "preflight Vary merged with an outer Vary", cfg: cors.Config{Origins: []string{app}}, method: "OPTIONS",
 			outer: http.Header{"Vary": {"Accept-Encoding"}},
 			hdr:   pf("Access-Control-Request-Method", "GET"), wantStatus: 204,
@@ -375,7 +376,6 @@ func TestErrorHandlerReceivesTheReason(t *testing.T) {
 		{"origin", []string{"Origin", "https://evil.com", "Access-Control-Request-Method", "PUT"}, cors.ErrOriginNotAllowed},
 		{"method", []string{"Origin", app, "Access-Control-Request-Method", "PURGE"}, cors.ErrMethodNotAllowed},
 		{"header", []string{"Origin", app, "Access-Control-Request-Method", "PUT", "Access-Control-Request-Headers", "x-nope"}, cors.ErrHeaderNotAllowed},
-		{"private network", []string{"Origin", app, "Access-Control-Request-Method", "PUT", "Access-Control-Request-Private-Network", "true"}, cors.ErrPrivateNetworkNotAllowed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.desc, func(t *testing.T) {

@@ -37,6 +37,28 @@ func normalizeMethod(m string) string {
 	return m
 }
 
+// registeredMethods are the methods of the IANA HTTP Method Registry that
+// Fetch does not normalize (and does not forbid).
+var registeredMethods = [...]string{
+	"ACL", "BASELINE-CONTROL", "BIND", "CHECKIN", "CHECKOUT", "COPY", "LABEL", "LINK", "LOCK",
+	"MERGE", "MKACTIVITY", "MKCALENDAR", "MKCOL", "MKREDIRECTREF", "MKWORKSPACE", "MOVE",
+	"ORDERPATCH", "PATCH", "PRI", "PROPFIND", "PROPPATCH", "QUERY", "REBIND", "REPORT", "SEARCH",
+	"UNBIND", "UNCHECKOUT", "UNLINK", "UNLOCK", "UPDATE", "UPDATEREDIRECTREF", "VERSION-CONTROL",
+}
+
+// registeredVariant returns the registered method m is a case variant of
+// ("patch" → "PATCH"), or "" when m is not one (or is the method itself).
+// Such methods are case-sensitive, so a variant is almost always a typo;
+// New rejects it rather than guess which spelling the client sends.
+func registeredVariant(m string) string {
+	for _, r := range registeredMethods {
+		if m != r && strings.EqualFold(m, r) {
+			return r
+		}
+	}
+	return ""
+}
+
 // isSafelistedMethod reports whether m is a CORS-safelisted method: it never
 // needs a preflight nor Access-Control-Allow-Methods.
 func isSafelistedMethod(m string) bool {

@@ -8,7 +8,8 @@ import (
 // origin is a parsed serialized origin (Fetch §"origin", WHATWG URL
 // "ASCII serialization of an origin"): scheme "://" host [":" port].
 // All fields are substrings of the parsed text; host keeps the brackets of an
-// IPv6 literal and starts with "*." for a subdomain pattern.
+// IPv6 literal and starts with "*." for a subdomain pattern; port is "*" for a
+// port wildcard.
 type origin struct {
 	scheme, host, port string
 }
@@ -24,24 +25,24 @@ func (o origin) String() string {
 // Reasons parseOrigin gives for rejecting its input; constant strings so the
 // parser never allocates.
 const (
-	reasonNoScheme      = "must be scheme://host[:port]"
-	reasonScheme        = "scheme must be lowercase ASCII letters, digits, '+', '-' or '.'"
-	reasonPath          = "must not contain a path, query, fragment or trailing slash"
-	reasonUserinfo      = "must not contain userinfo"
-	reasonHost          = "host must be a lowercase ASCII domain name (punycode), a dotted-quad IPv4 or a bracketed IPv6 address"
-	reasonIPv6          = "IPv6 address must be in RFC 5952 canonical form"
-	reasonIPv4          = "IPv4 address must be in canonical dotted-quad form"
-	reasonPort          = "port must be a decimal number 1-65535 without leading zeros"
-	reasonDefaultPort   = "default port must be omitted (browsers never send it)"
-	reasonWildcard      = "wildcard allowed only as the first label of a domain name (scheme://*.example.com[:port])"
-	reasonWildcardShort = "wildcard must be followed by at least two labels (e.g. *.example.com); *.tld would match a whole top-level domain"
-	reasonOpaque        = "scheme has opaque origins, which browsers serialize as null"
+	reasonNoScheme    = "must be scheme://host[:port]"
+	reasonScheme      = "scheme must be lowercase ASCII letters, digits, '+', '-' or '.'"
+	reasonPath        = "must not contain a path, query, fragment or trailing slash"
+	reasonUserinfo    = "must not contain userinfo"
+	reasonHost        = "host must be a lowercase ASCII domain name (punycode), a dotted-quad IPv4 or a bracketed IPv6 address"
+	reasonIPv6        = "IPv6 address must be in the form browsers send (WHATWG URL serializer: lowercase hex, longest zero run as ::, IPv4-mapped in hex)"
+	reasonIPv4        = "IPv4 address must be in canonical dotted-quad form"
+	reasonPort        = "port must be a decimal number 1-65535 without leading zeros"
+	reasonDefaultPort = "default port must be omitted (browsers never send it)"
+	reasonWildcard    = "wildcard allowed only as the first label of a domain name (scheme://*.example.com[:port])"
+	reasonOpaque      = "scheme has opaque origins, which browsers serialize as null"
 )
 
 const maxSchemeLen = 64
 
 // parseOrigin parses s as a serialized origin, or as a subdomain pattern when
-// wildcard is true. It accepts only the exact form browsers send (Origin
+// wildcard is true; a port "*" (a port wildcard) is accepted either way and
+// left to the caller to judge. It accepts only the exact form browsers send (Origin
 // header) so that a byte-exact comparison is correct: lowercase scheme and
 // host, no default port, no path. It returns a constant reason when s is not
 // acceptable and never allocates.
@@ -95,7 +96,7 @@ func parseOrigin(s string, wildcard bool) (o origin, reason string) {
 	} else {
 		o.host = rest
 	}
-	if o.port != "" {
+	if o.port != "" && o.port != "*" {
 		if strings.Contains(o.port, "*") {
 			return o, reasonWildcard
 		}
@@ -117,9 +118,6 @@ func parseOrigin(s string, wildcard bool) (o origin, reason string) {
 		}
 		if !isDomainName(host) || isNumericLabel(lastLabel(host)) {
 			return o, reasonHost
-		}
-		if strings.IndexByte(host, '.') < 0 && host != "localhost" {
-			return o, reasonWildcardShort
 		}
 		return o, ""
 	}
@@ -164,9 +162,10 @@ func validHost(h string) string {
 		if err != nil || !a.Is6() || a.Zone() != "" {
 			return reasonHost
 		}
-		// The URL parser serializes IPv6 in RFC 5952 form; anything else
-		// never matches a real Origin header.
-		if a.String() != inner {
+		// Anything but the URL parser's serialization never matches a
+		// real Origin header.
+		var buf [maxIPv6Len]byte
+		if string(appendIPv6(buf[:0], a)) != inner {
 			return reasonIPv6
 		}
 		return ""
@@ -183,6 +182,72 @@ func validHost(h string) string {
 		}
 	}
 	return ""
+}
+
+// maxIPv6Len is the longest serialized IPv6 address (8 groups of 4 hex digits).
+const maxIPv6Len = 39
+
+// appendIPv6 appends a as the WHATWG URL standard serializes an IPv6 host
+// (§"IPv6 serializer"): eight groups of lowercase hex without leading zeros,
+// the first longest run of two or more zero groups written "::". Unlike RFC
+// 5952 (and netip), an IPv4-mapped address stays in hex: browsers send
+// "[::ffff:7f00:1]", never "[::ffff:127.0.0.1]".
+func appendIPv6(b []byte, a netip.Addr) []byte {
+	raw := a.As16()
+	var g [8]uint16
+	for i := range g {
+		g[i] = uint16(raw[2*i])<<8 | uint16(raw[2*i+1])
+	}
+	start, length := -1, 1 // a run must be longer than one group
+	for i := 0; i < 8; {
+		if g[i] != 0 {
+			i++
+			continue
+		}
+		j := i
+		for j < 8 && g[j] == 0 {
+			j++
+		}
+		if j-i > length {
+			start, length = i, j-i
+		}
+		i = j
+	}
+	const hex = "0123456789abcdef"
+	for i := 0; i < 8; i++ {
+		if i == start {
+			b = append(b, ':', ':')
+			i += length - 1
+			continue
+		}
+		if i > 0 && i != start+length {
+			b = append(b, ':')
+		}
+		v, started := g[i], false
+		for shift := 12; shift >= 0; shift -= 4 {
+			d := v >> uint(shift) & 0xf
+			if d != 0 || started || shift == 0 {
+				b = append(b, hex[d])
+				started = true
+			}
+		}
+	}
+	return b
+}
+
+// browserForm returns the form browsers send for an IPv6 origin that is
+// not in it ("https://[::ffff:127.0.0.1]" → "https://[::ffff:7f00:1]"), or
+// "" when o has no IPv6 host.
+func (o origin) browserForm() string {
+	if !strings.HasPrefix(o.host, "[") {
+		return ""
+	}
+	a, err := netip.ParseAddr(o.host[1 : len(o.host)-1])
+	if err != nil || !a.Is6() || a.Zone() != "" {
+		return ""
+	}
+	o.host = "[" + string(appendIPv6(nil, a)) + "]"
+	return o.String()
 }
 
 // isDomainName reports whether h is dot-separated non-empty labels of
@@ -242,28 +307,67 @@ func isPotentiallyTrustworthy(o origin) bool {
 	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
 		return true
 	}
-	if a, err := netip.ParseAddr(strings.Trim(h, "[]")); err == nil {
-		return a.IsLoopback()
+	return isLoopbackIP(h)
+}
+
+// isLoopbackIP reports whether the host h (IPv6 in brackets) is a loopback
+// address as the Secure Contexts spec counts them: 127.0.0.0/8 or ::1. An
+// IPv4-mapped "[::ffff:7f00:1]" is not one (netip's IsLoopback says it is).
+func isLoopbackIP(h string) bool {
+	if strings.HasPrefix(h, "[") {
+		a, err := netip.ParseAddr(strings.Trim(h, "[]"))
+		return err == nil && a == netip.IPv6Loopback()
 	}
-	return false
+	a, err := netip.ParseAddr(h)
+	return err == nil && a.Is4() && a.IsLoopback()
 }
 
-// subdomainPattern matches "scheme://<one or more labels>.domain[:port]".
-type subdomainPattern struct {
+// isLoopbackHost reports whether a port wildcard is allowed on h without
+// DangerouslyAllowPortWildcards: "localhost" or a loopback address.
+func isLoopbackHost(h string) bool {
+	return h == "localhost" || isLoopbackIP(h)
+}
+
+// pattern matches "scheme://host[:port]" origins with a wildcard in the
+// first label of host ("https://*.example.com"), in the port
+// ("http://localhost:*"), or both.
+type pattern struct {
 	prefix  string // "https://"
-	suffix  string // ".example.com" or ".example.com:8443"
-	hostLen int    // length of the host part of suffix (".example.com")
+	host    string // ".example.com" (subdomains) or "localhost" (exact host)
+	sub     bool   // one or more labels before host
+	port    string // "" (default port), ":8443", or "*" for any port
+	hostLen int    // length of the host part of a match, excluding the subdomain labels
 }
 
-// match reports whether the request origin o is a proper subdomain of the
-// pattern: the part between prefix and suffix must be one or more non-empty
+// match reports whether the request origin o matches the pattern. For a
+// subdomain pattern the part before host must be one or more non-empty
 // domain labels, so "https://evilexample.com" never matches
-// "https://*.example.com", nor does the apex "https://example.com".
-func (p subdomainPattern) match(o string) bool {
-	if len(o) <= len(p.prefix)+len(p.suffix) ||
-		!strings.HasPrefix(o, p.prefix) || !strings.HasSuffix(o, p.suffix) {
+// "https://*.example.com", nor does the apex "https://example.com". A port
+// wildcard matches any valid port and no port (the scheme's default).
+func (p pattern) match(o string) bool {
+	if !strings.HasPrefix(o, p.prefix) {
 		return false
 	}
-	sub := o[len(p.prefix) : len(o)-len(p.suffix)]
+	rest := o[len(p.prefix):]
+	if p.port == "*" {
+		if i := strings.LastIndexByte(rest, ':'); i >= 0 && !strings.HasSuffix(rest, "]") {
+			if !validPort(rest[i+1:]) {
+				return false
+			}
+			rest = rest[:i]
+		}
+	} else {
+		if !strings.HasSuffix(rest, p.port) {
+			return false
+		}
+		rest = rest[:len(rest)-len(p.port)]
+	}
+	if !p.sub {
+		return rest == p.host
+	}
+	if len(rest) <= len(p.host) || !strings.HasSuffix(rest, p.host) {
+		return false
+	}
+	sub := rest[:len(rest)-len(p.host)]
 	return len(sub)+p.hostLen <= 253 && isDomainName(sub)
 }

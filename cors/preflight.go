@@ -5,6 +5,8 @@ import (
 	"slices"
 
 	"github.com/jiec/httpmw/internal/header"
+	"github.com/jiec/httpmw/internal/problem"
+	"github.com/jiec/httpmw/internal/slots"
 )
 
 // reason says why a preflight failed; it indexes failureErrors,
@@ -15,113 +17,130 @@ const (
 	failOrigin reason = iota
 	failMethod
 	failHeader
-	failPrivateNetwork
 	numReasons
 )
 
-var failureErrors = [numReasons]error{ErrOriginNotAllowed, ErrMethodNotAllowed, ErrHeaderNotAllowed, ErrPrivateNetworkNotAllowed}
+var failureErrors = [numReasons]error{ErrOriginNotAllowed, ErrMethodNotAllowed, ErrHeaderNotAllowed}
 
 var failureDetails = [numReasons]string{
 	"The Origin of this request is not allowed to make cross-origin requests to this resource.",
 	"The method in Access-Control-Request-Method is not allowed for cross-origin requests.",
 	"A header named in Access-Control-Request-Headers is not allowed for cross-origin requests.",
-	"Private network access is not allowed.",
 }
 
 // maxOriginLen bounds the Origin values the middleware looks at: a scheme of
 // 64 bytes, "://", a 253-byte host and ":65535" fit well below it.
 const maxOriginLen = 512
 
-// pair is a response header to set; the values are shared or request-owned,
-// and copied before a handler can see them (passthrough).
+// maxACRHLines bounds the Access-Control-Request-Headers field lines a
+// preflight may have (browsers send one; gateways split it into a few).
+const maxACRHLines = 16
+
+// maxPreflightValues is how many header values a preflight answer takes:
+// Vary, ACAO, ACAC, ACAPN, ACAM, ACMA, and the ACAH lines.
+// A failed one takes Vary and the problem+json headers.
+const maxPreflightValues = max(6+maxACRHLines, 1+problem.PreparedValues)
+
+// pair is a response header to set; the value is a string of the config or
+// the request, and gets a slot of its own when it goes into the response.
 type pair struct {
-	name  string
-	value []string
+	name, value string
 }
 
 // preflight handles a CORS-preflight request (Fetch §"CORS-preflight
 // request": OPTIONS with Origin and Access-Control-Request-Method). It
 // reports whether the request must go on to the next handler (passthrough).
+//
+// Every value it puts in the response header map is a fresh slice of length
+// and capacity 1 from a slab (internal/slots): an outer layer or the
+// ErrorHandler may edit it in place without changing another response, the
+// config or the request's own headers, and the preflight allocates nothing
+// (one slab per few dozen preflights).
 func (c *compiled) preflight(w http.ResponseWriter, r *http.Request, origin, acrm []string) bool {
+	sl := c.slabs.Get(maxPreflightValues)
+	defer c.slabs.Put(sl)
 	h := w.Header()
 	// The result depends on these request headers, whatever it is.
 	if _, ok := h[hVary]; ok || c.passthrough {
 		header.AddVary(h, c.varyNames...)
 	} else {
-		h[hVary] = c.preflightVary
+		h[hVary] = sl.Take(c.preflightVary)
 	}
 
-	var buf [7]pair
+	var buf [6]pair
 	pairs := buf[:0]
 
 	// Origin (Fetch §"CORS check").
 	switch {
 	case len(origin) != 1:
-		return c.fail(w, r, failOrigin)
+		return c.fail(w, r, sl, failOrigin)
 	case c.anyOrigin:
-		pairs = append(pairs, pair{hACAO, c.star})
+		pairs = append(pairs, pair{hACAO, "*"})
 	case c.allowOrigin(origin[0]):
-		pairs = append(pairs, pair{hACAO, origin})
+		pairs = append(pairs, pair{hACAO, origin[0]})
 		if c.credentials {
 			// Preflights never carry credentials, but the browser checks
 			// this header on them all the same (Fetch §"CORS check").
-			pairs = append(pairs, pair{hACAC, c.trueValue})
+			pairs = append(pairs, pair{hACAC, "true"})
 		}
 	default:
-		return c.fail(w, r, failOrigin)
+		return c.fail(w, r, sl, failOrigin)
 	}
 
-	// Private Network Access (WICG PNA §"CORS preflight").
-	if v := r.Header[hACRPN]; len(v) > 0 && v[0] == "true" {
-		if !c.privateNetwork {
-			return c.fail(w, r, failPrivateNetwork)
+	// Private Network Access (WICG PNA §"CORS preflight"): granted only
+	// when enabled; otherwise the preflight is answered as usual without
+	// Access-Control-Allow-Private-Network and the browser decides (it
+	// fails the request, or only warns where PNA is not enforced).
+	if c.privateNetwork {
+		if v := r.Header[hACRPN]; len(v) > 0 && v[0] == "true" {
+			pairs = append(pairs, pair{hACAPN, "true"})
 		}
-		pairs = append(pairs, pair{hACAPN, c.trueValue})
 	}
 
 	// Method: byte-exact (Fetch normalizes the six common methods before
 	// sending); safelisted methods need no Access-Control-Allow-Methods.
 	if len(acrm) != 1 {
-		return c.fail(w, r, failMethod)
+		return c.fail(w, r, sl, failMethod)
 	}
 	if m := acrm[0]; !isSafelistedMethod(m) {
 		switch {
 		case c.anyMethod && !c.credentials:
-			pairs = append(pairs, pair{hACAM, c.star})
+			pairs = append(pairs, pair{hACAM, "*"})
 		case c.anyMethod && header.IsToken(m):
 			// "*" is literal under credentials: name the method.
-			pairs = append(pairs, pair{hACAM, acrm})
+			pairs = append(pairs, pair{hACAM, m})
 		default:
-			i := slices.IndexFunc(c.methods, func(v methodValue) bool { return v.name == m })
+			i := slices.Index(c.methods, m)
 			if i < 0 {
-				return c.fail(w, r, failMethod)
+				return c.fail(w, r, sl, failMethod)
 			}
-			pairs = append(pairs, pair{hACAM, c.methods[i].acam})
+			pairs = append(pairs, pair{hACAM, c.methods[i]})
 		}
 	}
 
 	// Request headers.
+	var acah []string
 	if acrh := r.Header[hACRH]; len(acrh) > 0 {
 		switch {
-		case !c.allowHeaders(acrh):
-			return c.fail(w, r, failHeader)
+		case len(acrh) > maxACRHLines || !c.allowHeaders(acrh):
+			return c.fail(w, r, sl, failHeader)
 		case c.anyHeader && !c.credentials:
 			pairs = append(pairs, pair{hACAH, c.acahWildcard})
 		default:
 			// Every name is listed, or "*" under credentials (where "*"
 			// is literal): echo the checked names.
-			pairs = append(pairs, pair{hACAH, acrh})
+			acah = acrh
 		}
 	}
 
-	if c.acma != nil {
+	if c.acma != "" {
 		pairs = append(pairs, pair{hACMA, c.acma})
 	}
 	for _, p := range pairs {
-		if c.passthrough {
-			p.value = slices.Clip(slices.Clone(p.value))
-		}
-		h[p.name] = p.value
+		h[p.name] = sl.Take(p.value)
+	}
+	if acah != nil {
+		h[hACAH] = sl.TakeAll(acah)
 	}
 	if c.passthrough {
 		return true
@@ -248,20 +267,15 @@ func (c *compiled) allowOrigin(o string) bool {
 // fail ends a failed preflight: without any CORS header, so the browser
 // fails it, and with a 403 so that logs show it. It reports whether the
 // request goes on to the next handler (passthrough).
-func (c *compiled) fail(w http.ResponseWriter, r *http.Request, why reason) bool {
+func (c *compiled) fail(w http.ResponseWriter, r *http.Request, sl *slots.Slab, why reason) bool {
 	if c.passthrough {
 		return true
 	}
 	if c.errorHandler != nil {
-		// User code: it gets its own copy of the shared Vary value.
-		h := w.Header()
-		if v := h[hVary]; len(v) == 1 && &v[0] == &c.preflightVary[0] {
-			h[hVary] = []string{v[0]}
-		}
 		c.errorHandler(w, r, failureErrors[why])
 		return false
 	}
 	// Precomputed problem+json: failing preflights cost no allocation.
-	c.failures[why].Write(w, r)
+	c.failures[why].WriteFrom(w, r, sl)
 	return false
 }

@@ -44,6 +44,12 @@ type Lease struct {
 // Store keeps leases and completed records. Implementations must be safe for
 // concurrent use and each method must be atomic (Redis: SET NX PX for the
 // lease, Lua scripts checking the token for Complete and Release).
+//
+// The middleware passes as key its storage key, 64 lowercase hex characters
+// (SHA-256 of scope, route and Idempotency-Key), and as fingerprint another
+// 64 hex characters, so both can be used verbatim in a Redis key or value.
+// It calls Complete and Release with a context that is not canceled when the
+// client goes away. Records returned by Acquire are only read, never modified.
 type Store interface {
 	// Acquire returns the completed record for key if there is one;
 	// otherwise, if no live lease exists, takes a lease for leaseTimeout

@@ -33,6 +33,18 @@ type State struct {
 	RetryAfter time.Duration
 }
 
+// The GCRA every Store computes (MemoryStore exactly so; a remote store
+// should match it). With T = Period/Limit and C = Limit+Burst, a key keeps a
+// theoretical arrival time TAT per policy, and d = max(TAT-now, 0):
+//
+//   - admitted by a policy iff d + cost*T <= C*T; if every policy admits,
+//     TAT = now + d + cost*T for each, else nothing changes;
+//   - Remaining = C - ceil(d'/T), d' being d after the charge (or d when the
+//     request was denied), never below 0;
+//   - Reset = d' rounded up to a nanosecond;
+//   - RetryAfter (denied policies only) = d + cost*T - C*T rounded up to a
+//     nanosecond; math.MaxInt64 when cost > C (never admitted).
+//
 // Store keeps the per-key state of the policies. Implementations must be
 // safe for concurrent use, and a Take must be atomic: the request is charged
 // to every policy only if every policy admits it, and a denied request

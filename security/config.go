@@ -46,9 +46,11 @@ type Config struct {
 	// terminates TLS, list it in TrustedProxies, or every request looks like
 	// plain HTTP and the redirect loops.
 	RedirectHosts []string
-	// RedirectPort is the HTTPS port the redirect targets. 0 keeps the port
-	// of the request's Host, except that http's default port 80 becomes
-	// https's default (no port); 443 writes no port.
+	// RedirectPort is the HTTPS port the redirect targets. 0 (or 443) means
+	// https's default port, whatever port the plain-HTTP request came to:
+	// behind a proxy the public ports are 80 and 443, and a development
+	// server's plain-HTTP port (":8080") cannot also speak TLS. Set it to
+	// the TLS port otherwise (e.g. 8443 in development).
 	RedirectPort int
 
 	// CSP is the Content-Security-Policy. The zero Policy means DefaultPolicy().
@@ -64,8 +66,11 @@ type Config struct {
 	// FrameOptions is X-Frame-Options: "DENY" or "SAMEORIGIN". Empty derives
 	// it from the enforced policy's frame-ancestors ('none' → DENY, 'self' →
 	// SAMEORIGIN, a list of origins → not sent, as X-Frame-Options cannot
-	// express it) and is SAMEORIGIN without frame-ancestors. New rejects a
-	// value that contradicts frame-ancestors.
+	// express it) and is SAMEORIGIN without frame-ancestors. With CSP left
+	// at its default, a set FrameOptions sets the default policy's
+	// frame-ancestors instead (DENY → 'none', SAMEORIGIN → 'self'); with an
+	// explicit CSP, New rejects a value that contradicts frame-ancestors.
+	// New also rejects FrameOptions together with X-Frame-Options in Omit.
 	FrameOptions string
 	// ReferrerPolicy is Referrer-Policy, one token or a comma-separated
 	// fallback list. Default "same-origin": full referrer within the site,
@@ -94,9 +99,17 @@ type Config struct {
 	// "all" or "none-this-response".
 	PermittedCrossDomainPolicies string
 
+	// DisableXSSAuditor sends "X-XSS-Protection: 0", which turns off the
+	// XSS auditor of old browsers (OWASP and helmet recommend it: the
+	// auditor's "1; mode=block" can be abused to leak data, helmet#230).
+	// Current browsers have no auditor and ignore the header.
+	DisableXSSAuditor bool
+
 	// Omit lists headers not to send, by name (case-insensitive), e.g.
 	// "Cross-Origin-Resource-Policy" for assets other sites embed. Only
-	// headers this package sets are accepted.
+	// headers this package sets are accepted, and not those the Config sets
+	// explicitly (CSP, CSPReportOnly, FrameOptions, CrossOriginEmbedderPolicy,
+	// DisableXSSAuditor, HSTS.Preload): New reports the contradiction.
 	Omit []string
 
 	// ErrorHandler answers requests the middleware rejects (421 for an HTTP
@@ -110,8 +123,9 @@ type Config struct {
 // sent over plain HTTP (RFC 6797 §7.2).
 type HSTS struct {
 	// MaxAge is how long browsers remember to use HTTPS only, in whole
-	// seconds. 0 means one year (31536000 s). A negative value sends max-age=0,
-	// which tells browsers to forget the policy.
+	// seconds (New rejects fractions and negative values). 0 means one year
+	// (31536000 s). ForgetHSTS sends max-age=0, which tells browsers to
+	// forget the policy.
 	MaxAge time.Duration
 	// ExcludeSubDomains drops includeSubDomains.
 	ExcludeSubDomains bool
@@ -154,16 +168,22 @@ const (
 	hdrOAC            = "Origin-Agent-Cluster"
 	hdrDNSPrefetch    = "X-Dns-Prefetch-Control"
 	hdrCrossDomain    = "X-Permitted-Cross-Domain-Policies"
+	hdrXXSS           = "X-Xss-Protection"
 	hdrPoweredBy      = "X-Powered-By"
-	maxManagedHeaders = 14
+	maxManagedHeaders = 15
 )
 
 var managed = []string{
 	hdrHSTS, hdrCSP, hdrCSPRO, hdrReporting, hdrXCTO, hdrXFO, hdrReferrer, hdrPermissions,
-	hdrCOOP, hdrCORP, hdrCOEP, hdrOAC, hdrDNSPrefetch, hdrCrossDomain,
+	hdrCOOP, hdrCORP, hdrCOEP, hdrOAC, hdrDNSPrefetch, hdrCrossDomain, hdrXXSS,
 }
 
 const oneYear = 365 * 24 * time.Hour
+
+// ForgetHSTS as HSTS.MaxAge sends "max-age=0", which tells browsers to
+// forget this host's HSTS policy (RFC 6797 §6.1.1); other negative values
+// are rejected by New.
+const ForgetHSTS = -time.Second
 
 // compiled is the validated, precomputed form of a Config.
 type compiled struct {
@@ -177,7 +197,7 @@ type compiled struct {
 	nonce         bool
 	trusted       []netip.Prefix
 	redirectHosts []string // lowercase host names
-	redirectPort  string   // "" keep, ":port" or "-" for none
+	redirectPort  string   // "" (https's default) or ":port"
 	errorHandler  func(http.ResponseWriter, *http.Request, error)
 }
 
@@ -223,10 +243,29 @@ func compile(cfg Config) (*compiled, error) {
 	policy := cfg.CSP
 	if policy.IsZero() {
 		policy = DefaultPolicy()
+		// The default policy follows an explicit FrameOptions rather than
+		// contradicting it.
+		switch strings.ToUpper(cfg.FrameOptions) {
+		case "DENY":
+			policy = policy.Set(FrameAncestors, None)
+		case "SAMEORIGIN":
+			policy = policy.Set(FrameAncestors, Self)
+		}
+	} else if omit[hdrCSP] {
+		ck.bad("CSP: set, but Content-Security-Policy is in Omit, so it is never sent (and Nonce(ctx) would be empty for its nonce) (value %q)", cfg.CSP.String())
 	}
 	ck.errs = append(ck.errs, validatePolicy("CSP", policy, true, endpoints)...)
 	if !cfg.CSPReportOnly.IsZero() {
 		ck.errs = append(ck.errs, validatePolicy("CSPReportOnly", cfg.CSPReportOnly, false, endpoints)...)
+		if omit[hdrCSPRO] {
+			ck.bad("CSPReportOnly: set, but Content-Security-Policy-Report-Only is in Omit, so it is never sent (value %q)", cfg.CSPReportOnly.String())
+		}
+	}
+	if cfg.FrameOptions != "" && omit[hdrXFO] {
+		ck.bad("FrameOptions: set, but X-Frame-Options is in Omit (value %q)", cfg.FrameOptions)
+	}
+	if cfg.DisableXSSAuditor && omit[hdrXXSS] {
+		ck.bad("DisableXSSAuditor: set, but X-XSS-Protection is in Omit (value %q)", "true")
 	}
 	enforced := !omit[hdrCSP]
 	if enforced {
@@ -288,6 +327,9 @@ func compile(cfg Config) (*compiled, error) {
 	add(hdrDNSPrefetch, dns)
 	add(hdrCrossDomain, xdp)
 	add(hdrReporting, reporting)
+	if cfg.DisableXSSAuditor {
+		add(hdrXXSS, "0")
+	}
 	if !c.nonce {
 		if c.csp.set() {
 			add(hdrCSP, c.csp.parts[0])
@@ -305,10 +347,12 @@ func hstsValue(h HSTS, omitted bool, ck *checker) string {
 	switch {
 	case maxAge == 0:
 		maxAge = oneYear
-	case maxAge < 0:
+	case maxAge == ForgetHSTS:
 		maxAge = 0
-	case maxAge < time.Second:
-		ck.bad("HSTS.MaxAge: must be at least one second (value %q)", h.MaxAge.String())
+	case maxAge < 0:
+		ck.bad("HSTS.MaxAge: must not be negative; ForgetHSTS sends max-age=0, which makes browsers forget HSTS (value %q)", h.MaxAge.String())
+	case maxAge%time.Second != 0:
+		ck.bad("HSTS.MaxAge: must be a whole number of seconds, at least one (value %q)", h.MaxAge.String())
 	}
 	if h.Preload {
 		// chromium/hstspreload header.go: preload needs max-age ≥ 1 year

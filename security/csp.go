@@ -284,6 +284,11 @@ func validatePolicy(field string, p Policy, enforced bool, endpoints map[string]
 		case kindFetch, kindDocument, kindAncestors:
 			errs = append(errs, validateSources(field, d, kind)...)
 		case kindSandbox:
+			if !enforced {
+				// CSP3 §6.3.2: "This directive is ignored when delivered in
+				// a report-only policy."
+				bad("sandbox is ignored in a report-only policy; move it to the enforced policy (value %q)", strings.Join(append([]string{d.Name}, d.Values...), " "))
+			}
 			for _, v := range d.Values {
 				if !sandboxFlags[strings.ToLower(v)] {
 					bad("sandbox: unknown flag (value %q)", v)
@@ -294,8 +299,8 @@ func validatePolicy(field string, p Policy, enforced bool, endpoints map[string]
 				bad("report-uri needs at least one URI (value %q)", d.Name)
 			}
 			for _, v := range d.Values {
-				if _, err := url.Parse(v); err != nil {
-					bad("report-uri: invalid URI (value %q)", v)
+				if !validReportURI(v) {
+					bad("report-uri: want an absolute http(s) URL or a relative path (value %q)", v)
 				}
 			}
 		case kindReportTo:
@@ -328,6 +333,20 @@ func validatePolicy(field string, p Policy, enforced bool, endpoints map[string]
 		}
 	}
 	return errs
+}
+
+// validReportURI accepts what report-uri is for: an absolute http or https
+// URL with a host and no userinfo, or a relative path ("/csp", "csp");
+// never another scheme (javascript:, data:) or a scheme-relative "//host".
+func validReportURI(v string) bool {
+	u, err := url.Parse(v)
+	if err != nil || u.User != nil {
+		return false
+	}
+	if u.Scheme == "" {
+		return u.Host == "" && u.Opaque == "" && u.Path != "" && !strings.HasPrefix(v, "//")
+	}
+	return (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.Opaque == ""
 }
 
 // validateSources checks a source list.

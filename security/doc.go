@@ -21,7 +21,9 @@
 // Config.TrustedProxies and that proxy's Forwarded proto (RFC 7239) and/or
 // X-Forwarded-Proto say https (see TrustedProxies for multi-hop chains).
 // X-Powered-By set by inner handlers is removed, also before 1xx responses.
-// Cross-Origin-Embedder-Policy is opt-in. This set scores A+ (125) in the
+// Cross-Origin-Embedder-Policy and X-XSS-Protection: 0 (Config.DisableXSSAuditor,
+// as OWASP and helmet recommend; never the harmful "1; mode=block") are
+// opt-in. This set scores A+ (125) in the
 // Mozilla HTTP Observatory 1.4.8 over HTTPS with the redirect below, and C+
 // (60, the ceiling without TLS) over plain HTTP.
 //
@@ -30,6 +32,30 @@
 // Config.RedirectHosts turns on the HTTP→HTTPS redirect (301 for GET and HEAD,
 // 308 otherwise, so the method and body survive) for the listed hosts only;
 // other hosts get 421, so a forged Host header is never an open redirect.
+// The redirect goes to https's default port unless Config.RedirectPort names
+// another; the plain-HTTP request's port is never kept (behind a proxy the
+// public port is 80, and a development server's :8080 cannot also be TLS).
+//
+// # Configuration decisions
+//
+// HSTS.MaxAge is whole seconds: New rejects fractions (1.5 s used to be
+// truncated) and negative values (they used to send max-age=0, making
+// browsers forget HSTS); ForgetHSTS is the one way to send max-age=0.
+// FrameOptions with the CSP left at its default sets the default policy's
+// frame-ancestors (DENY → 'none', SAMEORIGIN → 'self'); with an explicit CSP a
+// contradicting FrameOptions is an error. Omit cannot silently undo what the
+// Config sets explicitly: an explicit CSP, CSPReportOnly, FrameOptions,
+// CrossOriginEmbedderPolicy or DisableXSSAuditor whose header is in Omit is an
+// error (a nonce in an omitted policy would leave Nonce(ctx) pointless).
+// report-uri takes only absolute http(s) URLs and relative paths (never
+// javascript:, data: or "//host"), and sandbox is an error in a report-only
+// policy, where browsers ignore it (CSP3 §6.3.2).
+//
+// # Zero value
+//
+// A nil or zero Middleware (New not called) passes every request to the next
+// handler untouched, without any header, as in every package of this module;
+// use New, or the package-level Handler for the defaults.
 //
 // # Content-Security-Policy and nonces
 //

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jiec/httpmw/security"
 )
@@ -185,4 +186,35 @@ func ExampleHandler() {
 	// Output:
 	// nosniff SAMEORIGIN
 	// HSTS over plain HTTP: "", X-Powered-By: ""
+}
+
+// FrameOptions with the default CSP sets its frame-ancestors; ForgetHSTS is
+// the one way to send max-age=0 (other negative or fractional values are
+// errors); DisableXSSAuditor sends X-XSS-Protection: 0.
+func ExampleConfig() {
+	m, err := security.New(security.Config{
+		FrameOptions:      "DENY",
+		HSTS:              security.HSTS{MaxAge: security.ForgetHSTS},
+		DisableXSSAuditor: true,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	r := httptest.NewRequest("GET", "https://example.com/", nil)
+	r.TLS = &tls.ConnectionState{}
+	rec := httptest.NewRecorder()
+	m.Handler(http.NotFoundHandler()).ServeHTTP(rec, r)
+	for _, k := range []string{"Content-Security-Policy", "X-Frame-Options", "Strict-Transport-Security", "X-Xss-Protection"} {
+		fmt.Printf("%s: %s\n", k, rec.Header().Get(k))
+	}
+
+	_, err = security.New(security.Config{HSTS: security.HSTS{MaxAge: -time.Hour}})
+	fmt.Println(err)
+	// Output:
+	// Content-Security-Policy: default-src 'self'; base-uri 'self'; object-src 'none'; frame-ancestors 'none'; form-action 'self'
+	// X-Frame-Options: DENY
+	// Strict-Transport-Security: max-age=0; includeSubDomains
+	// X-Xss-Protection: 0
+	// security: HSTS.MaxAge: must not be negative; ForgetHSTS sends max-age=0, which makes browsers forget HSTS (value "-1h0m0s")
 }

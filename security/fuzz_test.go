@@ -101,6 +101,7 @@ func FuzzParsePolicy(f *testing.F) {
 		{"script-src", "'nonce'", "'strict-dynamic'"}, {"script-src", "self", ""}, {"report-to", "x", ""},
 		{"sandbox", "allow-forms", ""}, {"style-src", "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='", "'unsafe-inline'"},
 		{"frame-ancestors", "'self'", "https://p.example:*"}, {"img-src", "a;b", ","},
+		{"report-uri", "javascript:alert(1)", "/r"}, {"report-uri", "https://r.example/csp", "csp"}, {"report-uri", "//evil.example", "HTTPS://R.example"},
 	} {
 		f.Add(s[0], s[1], s[2])
 	}
@@ -109,6 +110,14 @@ func FuzzParsePolicy(f *testing.F) {
 		m, err := security.New(security.Config{CSP: p, CSPReportOnly: security.Policy{}.Set(name, v1)})
 		if err != nil {
 			return
+		}
+		if strings.EqualFold(name, security.ReportURI) {
+			for _, v := range []string{v1, v2} {
+				u, err := url.Parse(v)
+				if err != nil || (u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https") || strings.HasPrefix(v, "//") {
+					t.Fatalf("report-uri %q accepted", v)
+				}
+			}
 		}
 		rec := httptest.NewRecorder()
 		m.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))

@@ -13,7 +13,9 @@ import (
 )
 
 // Middleware adds the security headers. It is safe for concurrent use.
-// A nil *Middleware is not usable; call New.
+// Create it with New. A nil or zero Middleware (New not called) passes
+// requests to the next handler untouched, without any header, as in every
+// package of this module.
 type Middleware struct {
 	c    *compiled
 	pool sync.Pool // *respWriter
@@ -45,6 +47,9 @@ func Handler(next http.Handler) http.Handler {
 // change or delete any of them for one response; X-Powered-By set by next is
 // removed when the response is committed.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
+	if m == nil || m.c == nil {
+		return next
+	}
 	c := m.c
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		secure := c.isSecure(r)

@@ -176,8 +176,7 @@ func TestHSTSValue(t *testing.T) {
 	}{
 		{"default", security.HSTS{}, "max-age=31536000; includeSubDomains"},
 		{"custom max-age", security.HSTS{MaxAge: 180 * 24 * time.Hour}, "max-age=15552000; includeSubDomains"},
-		{"fractional seconds truncated", security.HSTS{MaxAge: 90*time.Second + 500*time.Millisecond}, "max-age=90; includeSubDomains"},
-		{"negative clears the policy", security.HSTS{MaxAge: -1}, "max-age=0; includeSubDomains"},
+		{"ForgetHSTS clears the policy", security.HSTS{MaxAge: security.ForgetHSTS}, "max-age=0; includeSubDomains"},
 		{"without subdomains", security.HSTS{ExcludeSubDomains: true}, "max-age=31536000"},
 		{"preload", security.HSTS{Preload: true}, "max-age=31536000; includeSubDomains; preload"},
 		{"preload two years", security.HSTS{Preload: true, MaxAge: 2 * 365 * 24 * time.Hour}, "max-age=63072000; includeSubDomains; preload"},
@@ -213,8 +212,8 @@ func TestRedirectToHTTPS(t *testing.T) {
 			wantCode: 308, wantLocation: "https://example.com/x"},
 		{desc: "host compared case-insensitively, trailing dot ignored", method: "GET", host: "EXAMPLE.com.", target: "/",
 			wantCode: 301, wantLocation: "https://example.com/"},
-		{desc: "port kept by default", method: "GET", host: "example.com:8080", target: "/",
-			wantCode: 301, wantLocation: "https://example.com:8080/"},
+		{desc: "plain-HTTP port dropped by default", method: "GET", host: "example.com:8080", target: "/",
+			wantCode: 301, wantLocation: "https://example.com/"},
 		// Some clients write the default port; https on port 80 would fail.
 		{desc: "explicit default port 80 becomes the https default", method: "GET", host: "example.com:80", target: "/",
 			wantCode: 301, wantLocation: "https://example.com/"},
@@ -237,8 +236,8 @@ func TestRedirectToHTTPS(t *testing.T) {
 			wantCode: 301, wantLocation: "https://example.com/"},
 		{desc: "RedirectPort replaces the port", cfg: security.Config{RedirectPort: 8443}, method: "GET", host: "example.com:8080", target: "/p",
 			wantCode: 301, wantLocation: "https://example.com:8443/p"},
-		{desc: "IPv6 host", cfg: security.Config{RedirectHosts: []string{"2001:db8::1"}}, method: "GET", host: "[2001:db8::1]:8080", target: "/",
-			wantCode: 301, wantLocation: "https://[2001:db8::1]:8080/"},
+		{desc: "IPv6 host", cfg: security.Config{RedirectHosts: []string{"2001:db8::1"}, RedirectPort: 8443}, method: "GET", host: "[2001:db8::1]:8080", target: "/",
+			wantCode: 301, wantLocation: "https://[2001:db8::1]:8443/"},
 		{desc: "path starting with // stays on the host", method: "GET", host: "example.com", target: "//evil.example/x",
 			wantCode: 301, wantLocation: "https://example.com//evil.example/x"},
 		{desc: "forged host is not redirected", method: "GET", host: "evil.example", target: "/",
@@ -590,7 +589,7 @@ func TestNewRejects(t *testing.T) {
 		cfg  security.Config
 		want string // substring of the error
 	}{
-		{"sub-second HSTS max-age", security.Config{HSTS: security.HSTS{MaxAge: time.Millisecond}}, `HSTS.MaxAge: must be at least one second (value "1ms")`},
+		{"sub-second HSTS max-age", security.Config{HSTS: security.HSTS{MaxAge: time.Millisecond}}, `HSTS.MaxAge: must be a whole number of seconds, at least one (value "1ms")`},
 		{"preload with short max-age", security.Config{HSTS: security.HSTS{Preload: true, MaxAge: 24 * time.Hour}}, "HSTS.Preload: needs MaxAge of at least one year"},
 		{"preload without includeSubDomains", security.Config{HSTS: security.HSTS{Preload: true, ExcludeSubDomains: true}}, "HSTS.Preload: needs includeSubDomains"},
 		{"preload with HSTS omitted", security.Config{HSTS: security.HSTS{Preload: true}, Omit: []string{"strict-transport-security"}}, "HSTS.Preload: Strict-Transport-Security is in Omit"},
@@ -648,7 +647,7 @@ func TestNewRejects(t *testing.T) {
 		{"endpoint insecure URL", security.Config{ReportingEndpoints: []security.Endpoint{{Name: "a", URL: "http://r.example/"}}}, `URL must be https://`},
 		{"endpoint URL with quote", security.Config{ReportingEndpoints: []security.Endpoint{{Name: "a", URL: `https://r.example/"x`}}}, `URL must be https://`},
 		{"X-Frame-Options ALLOW-FROM", security.Config{FrameOptions: "ALLOW-FROM https://a.example"}, `FrameOptions: want DENY or SAMEORIGIN`},
-		{"X-Frame-Options contradicts frame-ancestors", security.Config{FrameOptions: "DENY"}, `FrameOptions: contradicts the CSP's frame-ancestors 'self'`},
+		{"X-Frame-Options contradicts frame-ancestors", security.Config{CSP: dp, FrameOptions: "DENY"}, `FrameOptions: contradicts the CSP's frame-ancestors 'self'`},
 		{"X-Frame-Options with an origin list", security.Config{FrameOptions: "SAMEORIGIN", CSP: dp.Set(security.FrameAncestors, security.Self, "https://p.example")}, `FrameOptions: contradicts`},
 		{"unknown referrer policy", security.Config{ReferrerPolicy: "no-referer"}, `ReferrerPolicy: unknown policy "no-referer"`},
 		{"duplicate referrer policy", security.Config{ReferrerPolicy: "origin, origin"}, `ReferrerPolicy: duplicate policy`},

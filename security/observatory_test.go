@@ -96,6 +96,12 @@ func TestObservatoryGrade(t *testing.T) {
 			wantGrade: "A+", wantScore: 125,
 		},
 		{
+			desc:      "FrameOptions DENY with the default CSP and X-XSS-Protection: 0 over HTTPS",
+			cfg:       security.Config{RedirectHosts: []string{"127.0.0.1"}, FrameOptions: "DENY", DisableXSSAuditor: true},
+			tls:       true,
+			wantGrade: "A+", wantScore: 125,
+		},
+		{
 			// Without TLS the scanner takes −20 for HSTS and −20 for the
 			// missing redirect and withholds every bonus: C+ (60) is the best
 			// possible plain-HTTP grade.
@@ -108,11 +114,18 @@ func TestObservatoryGrade(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.desc, func(t *testing.T) {
-			m, err := security.New(tc.cfg)
+			srv := httptest.NewUnstartedServer(nil)
+			cfg := tc.cfg
+			if len(cfg.RedirectHosts) > 0 {
+				// TLS and plain HTTP share the port (sniffListener): the
+				// redirect targets it.
+				cfg.RedirectPort = srv.Listener.Addr().(*net.TCPAddr).Port
+			}
+			m, err := security.New(cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
-			srv := httptest.NewUnstartedServer(m.Handler(http.HandlerFunc(observatoryPage)))
+			srv.Config.Handler = m.Handler(http.HandlerFunc(observatoryPage))
 			if tc.tls {
 				srv.Listener = &sniffListener{Listener: srv.Listener, config: &tls.Config{
 					Certificates: []tls.Certificate{serverCert},

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/jiec/httpmw/internal/forwarded"
 	"github.com/jiec/httpmw/internal/header"
 )
 
@@ -31,9 +32,7 @@ func (c *compiled) compileTransport(cfg Config, ck *checker) {
 		c.redirectHosts = append(c.redirectHosts, h)
 	}
 	switch p := cfg.RedirectPort; {
-	case p == 0:
-	case p == 443:
-		c.redirectPort = "-"
+	case p == 0, p == 443: // https's default port: none in the URL
 	case p > 0 && p <= 65535:
 		c.redirectPort = ":" + strconv.Itoa(p)
 	default:
@@ -99,82 +98,10 @@ func lastElement(values []string) string {
 
 // forwardedProto returns the proto parameter of the Forwarded element (RFC
 // 7239 §4) written by the trusted proxy nearest the client, or "" when it is
-// missing or that element is malformed. Every proxy appends one element whose
-// for= names its own client (§5.2). The last element was written by the peer;
-// while an element's for= is a trusted proxy, the element before it was
-// written by that proxy, so the walk moves left; it stops at the first element
-// (from the right) whose for= is not trusted: the one recording the real
-// client. Elements further left came from the client and are ignored. Values
-// over header.MaxLen count as absent.
+// missing or that element is malformed (see forwarded.Proto: the walk goes
+// right to left and never reads what the client wrote).
 func forwardedProto(values []string, trusted func(netip.Addr) bool) string {
-	if header.TotalLen(values) > header.MaxLen {
-		return ""
-	}
-	// One pass from the left: the answer is the last element whose for= is
-	// not trusted or, when every for= is trusted, the first element.
-	proto, first := "", true
-	for e := range header.Elements(values) {
-		p, forTrusted := forwardedParams(e, trusted)
-		if first || !forTrusted {
-			proto = p
-		}
-		first = false
-	}
-	return proto
-}
-
-// forwardedParams parses one Forwarded element: its proto (unquoted, "" when
-// absent or malformed) and whether its for= names a trusted proxy.
-func forwardedParams(elem string, trusted func(netip.Addr) bool) (proto string, forTrusted bool) {
-	var node string
-	seenFor := false
-	for elem != "" {
-		name, value, rest, ok := header.NextParam(elem)
-		if !ok {
-			return "", false
-		}
-		switch {
-		case strings.EqualFold(name, "proto"):
-			if proto != "" {
-				return "", false // repeated parameter (RFC 7239 §4: MUST NOT)
-			}
-			proto = header.Unquote(value)
-			if proto == "" {
-				return "", false
-			}
-		case strings.EqualFold(name, "for"):
-			if seenFor {
-				return "", false
-			}
-			seenFor, node = true, header.Unquote(value)
-		}
-		elem = rest
-	}
-	return proto, seenFor && trustedNode(node, trusted)
-}
-
-// trustedNode reports whether a Forwarded node (RFC 7239 §6: "192.0.2.43",
-// "192.0.2.43:47011", "[2001:db8::1]", "[2001:db8::1]:80"; not "unknown" or
-// an obfuscated "_name") is a trusted address.
-func trustedNode(node string, trusted func(netip.Addr) bool) bool {
-	host := node
-	if strings.HasPrefix(node, "[") {
-		end := strings.IndexByte(node, ']')
-		if end < 0 {
-			return false
-		}
-		host = node[1:end]
-		if rest := node[end+1:]; rest != "" && rest[0] != ':' {
-			return false
-		}
-	} else if i := strings.IndexByte(node, ':'); i >= 0 {
-		host = node[:i]
-	}
-	a, err := netip.ParseAddr(host)
-	if err != nil || a.Zone() != "" {
-		return false
-	}
-	return trusted(a)
+	return forwarded.Proto(values, trusted)
 }
 
 // redirect answers a plain-HTTP request with a redirect to HTTPS, or 421 when
@@ -201,15 +128,7 @@ func (c *compiled) redirect(w http.ResponseWriter, r *http.Request) {
 	if strings.IndexByte(lh, ':') >= 0 {
 		lh = "[" + lh + "]"
 	}
-	switch c.redirectPort {
-	case "":
-		if port != "" && port != "80" { // http's default port becomes https's
-			lh += ":" + port
-		}
-	case "-":
-	default:
-		lh += c.redirectPort
-	}
+	lh += c.redirectPort // never the request's port: plain HTTP's port cannot also be TLS
 	code := http.StatusPermanentRedirect
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
 		code = http.StatusMovedPermanently

@@ -1,6 +1,6 @@
 module github.com/jiec/httpmw/examples/chi
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/go-chi/chi/v5 v5.5.0
@@ -12,6 +12,7 @@ require (
 	github.com/andybalholm/brotli v1.3.0 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/klauspost/compress v1.20.4 // indirect
+	golang.org/x/net v0.62.0 // indirect
 )
 
 replace github.com/jiec/httpmw => ../..

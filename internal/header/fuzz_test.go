@@ -362,6 +362,91 @@ func FuzzAddVary(f *testing.F) {
 	})
 }
 
+func FuzzNextMediaRange(f *testing.F) {
+	for _, tt := range parseMediaRangeTests {
+		f.Add(tt.in + ", " + tt.in)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		// The one-pass list parser agrees with NextElement + ParseMediaRange.
+		rest := s
+		for e := range header.Elements([]string{s}) {
+			var mr header.MediaRange
+			var ok bool
+			mr, rest, ok = header.NextMediaRange(rest)
+			want, wantOK := header.ParseMediaRange(e)
+			if mr != want || ok != wantOK {
+				t.Fatalf("NextMediaRange on %q at %q = %+v, %v; want %+v, %v", s, e, mr, ok, want, wantOK)
+			}
+		}
+		if mr, r, ok := header.NextMediaRange(rest); ok || r != "" || mr != (header.MediaRange{}) {
+			t.Fatalf("NextMediaRange(%q) after the last element = %+v, %q, %v", rest, mr, r, ok)
+		}
+	})
+}
+
+func FuzzNextWeighted(f *testing.F) {
+	f.Add("en-US,en;q=0.9,de;q=0.8")
+	f.Add(` , gzip;q=0.5 ,, *;q=0, x;a="b,c"`)
+	f.Fuzz(func(t *testing.T, s string) {
+		rest := s
+		for e := range header.Elements([]string{s}) {
+			var v string
+			var q int
+			var ok bool
+			v, q, rest, ok = header.NextWeighted(rest)
+			wv, wq, wok := header.ParseWeighted(e)
+			if v != wv || q != wq || ok != wok {
+				t.Fatalf("NextWeighted on %q at %q = %q, %d, %v; want %q, %d, %v", s, e, v, q, ok, wv, wq, wok)
+			}
+		}
+		if v, _, r, ok := header.NextWeighted(rest); ok || r != "" || v != "" {
+			t.Fatalf("NextWeighted(%q) after the last element = %q, %q, %v", rest, v, r, ok)
+		}
+	})
+}
+
+func FuzzParamsContain(f *testing.F) {
+	f.Add("charset=utf-8; level=1", `LEVEL="1"`)
+	f.Add(`a="x\"y"`, `a="X\"Y"`)
+	f.Fuzz(func(t *testing.T, have, want string) {
+		limit, _ := header.CountParams(have)
+		n, ok := header.ParamsContain(have, want, limit)
+		if ok && n > limit {
+			t.Fatalf("ParamsContain(%q, %q) matched %d parameters, have holds %d", have, want, n, limit)
+		}
+		if wn, wok := header.CountParams(want); ok && n > 0 && wok {
+			// Every parameter string contains itself.
+			if _, self := header.ParamsContain(want, want, wn); !self {
+				t.Fatalf("ParamsContain(%q, itself) = false", want)
+			}
+		}
+		if header.ParamValueEqualFold(have, want) != header.ParamValueEqualFold(want, have) {
+			t.Fatalf("ParamValueEqualFold(%q, %q) not symmetric", have, want)
+		}
+		if header.ParamValueEqualFold(have, want) && !strings.EqualFold(header.Unquote(have), header.Unquote(want)) {
+			t.Fatalf("ParamValueEqualFold(%q, %q) = true, but unquoted they differ", have, want)
+		}
+	})
+}
+
+func FuzzLanguageRange(f *testing.F) {
+	f.Add("zh-Hant-TW", "zh-Hant")
+	f.Add("en", "en-GB")
+	f.Fuzz(func(t *testing.T, tag, prefix string) {
+		if header.IsLanguageTag(tag) && !header.IsLanguageRange(tag) {
+			t.Fatalf("tag %q is not a range", tag)
+		}
+		if header.HasLanguagePrefix(tag, prefix) {
+			if !strings.EqualFold(tag[:len(prefix)], prefix) {
+				t.Fatalf("HasLanguagePrefix(%q, %q) without a common prefix", tag, prefix)
+			}
+			if header.HasLanguagePrefix(prefix, tag) && len(tag) != len(prefix) {
+				t.Fatalf("HasLanguagePrefix both ways for %q, %q", tag, prefix)
+			}
+		}
+	})
+}
+
 func FuzzNormalizeVary(f *testing.F) {
 	for _, tt := range normalizeVaryTests {
 		f.Add(strings.Join(tt.in, "\n"))

@@ -101,3 +101,98 @@ func Unquote(s string) string {
 	}
 	return b.String()
 }
+
+// ParamValueEqualFold reports whether two raw parameter values (tokens or
+// quoted strings, as NextParam returns them) are equal, ignoring ASCII case.
+// A quoted value equals its unquoted form (RFC 9110 §5.6.6: `a="b"` is
+// `a=b`). It does not allocate.
+func ParamValueEqualFold(a, b string) bool {
+	i, j := 0, 0
+	qa, qb := isQuoted(a), isQuoted(b)
+	if qa {
+		a, i = a[:len(a)-1], 1
+	}
+	if qb {
+		b, j = b[:len(b)-1], 1
+	}
+	for {
+		if i == len(a) || j == len(b) {
+			return i == len(a) && j == len(b)
+		}
+		if qa && a[i] == '\\' && i+1 < len(a) {
+			i++
+		}
+		if qb && b[j] == '\\' && j+1 < len(b) {
+			j++
+		}
+		if lower(a[i]) != lower(b[j]) {
+			return false
+		}
+		i++
+		j++
+	}
+}
+
+func isQuoted(s string) bool { return len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' }
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// ParamsContain reports whether every parameter of want appears in have with
+// an equal value (names and values compared as ParamValueEqualFold does),
+// which is how a media range's parameters match a media type (RFC 9110
+// §12.5.1). n is the number of parameters in want. ok is false when want or
+// the part of have it needs is malformed, or when want has more than limit
+// parameters (pass have's count: a parameter may appear only once, RFC 6838
+// §4.3, so more cannot all match), which bounds the work to
+// (limit+1) × limit parameters whatever want holds.
+func ParamsContain(have, want string, limit int) (n int, ok bool) {
+	for want != "" {
+		if n == limit {
+			return 0, false
+		}
+		name, v, rest, pok := NextParam(want)
+		if !pok {
+			return 0, false
+		}
+		if !hasParam(have, name, v) {
+			return 0, false
+		}
+		n++
+		want = rest
+	}
+	return n, true
+}
+
+// CountParams returns the number of parameters in the parameter string s,
+// and false when one is malformed.
+func CountParams(s string) (int, bool) {
+	n := 0
+	for s != "" {
+		_, _, rest, ok := NextParam(s)
+		if !ok {
+			return 0, false
+		}
+		n++
+		s = rest
+	}
+	return n, true
+}
+
+func hasParam(params, name, value string) bool {
+	for params != "" {
+		n, v, rest, ok := NextParam(params)
+		if !ok {
+			return false
+		}
+		if strings.EqualFold(n, name) && ParamValueEqualFold(v, value) {
+			return true
+		}
+		params = rest
+	}
+	return false
+}

@@ -63,3 +63,33 @@ func ParseWeighted(elem string) (value string, q int, ok bool) {
 	}
 	return value, q, true
 }
+
+// NextWeighted parses the first non-empty element of the weighted list s
+// (Accept-Language, Accept-Charset, Accept-Encoding) as ParseWeighted does,
+// and returns the rest of the list after it (as NextElement would). A plain
+// token element is scanned once. When s holds no element it returns ok
+// false and rest "".
+func NextWeighted(s string) (value string, q int, rest string, ok bool) {
+	for len(s) > 0 && (IsOWS(s[0]) || s[0] == ',') {
+		s = s[1:]
+	}
+	i := 0
+	for i < len(s) && IsTokenChar(s[i]) {
+		i++
+	}
+	k := i
+	for k < len(s) && IsOWS(s[k]) {
+		k++
+	}
+	if i > 0 {
+		switch {
+		case k == len(s):
+			return s[:i], QMax, "", true
+		case s[k] == ',':
+			return s[:i], QMax, s[k+1:], true
+		}
+	}
+	elem, rest := NextElement(s)
+	value, q, ok = ParseWeighted(elem)
+	return value, q, rest, ok
+}

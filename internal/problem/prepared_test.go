@@ -54,3 +54,24 @@ type nopWriter struct{ h http.Header }
 func (w *nopWriter) Header() http.Header         { return w.h }
 func (w *nopWriter) WriteHeader(int)             {}
 func (w *nopWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+// An outer layer that edits the header values of one answer in place must
+// not change the next answer.
+func TestPreparedAnswersShareNoHeaderValues(t *testing.T) {
+	p := problem.Prepare(problem.Details{Status: http.StatusForbidden})
+	first := httptest.NewRecorder()
+	p.Write(first, httptest.NewRequest("GET", "/", nil))
+	want := first.Header().Clone()
+	for _, v := range first.Header() {
+		for i := range v {
+			v[i] = "clobbered"
+		}
+	}
+	second := httptest.NewRecorder()
+	p.Write(second, httptest.NewRequest("GET", "/", nil))
+	for k := range want {
+		if got := second.Header().Get(k); got != want.Get(k) {
+			t.Errorf("%s = %q after editing the previous answer, want %q", k, got, want.Get(k))
+		}
+	}
+}

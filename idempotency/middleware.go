@@ -1,0 +1,324 @@
+package idempotency
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"hash"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/jiec/httpmw/internal/writer"
+)
+
+// Middleware runs a keyed request's handler once and replays its response to
+// retries. It is safe for concurrent use. A nil *Middleware is not usable;
+// call New.
+type Middleware struct {
+	cfg config
+	now func() time.Time // Record.Created; set from export_test.go
+}
+
+// New validates cfg and returns a Middleware. It reports every problem at
+// once. The Middleware keeps a copy: changing cfg afterwards has no effect.
+func New(cfg Config) (*Middleware, error) {
+	c, err := compile(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Middleware{cfg: c, now: time.Now}, nil
+}
+
+// Handler wraps next with the zero Config (an in-memory store of its own).
+func Handler(next http.Handler) http.Handler {
+	m, _ := New(Config{})
+	return m.Handler(next)
+}
+
+// Handler returns next wrapped by the middleware.
+func (m *Middleware) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m.serve(w, r, next)
+	})
+}
+
+// ReplayedHeader marks a replayed response.
+const ReplayedHeader = "Idempotent-Replayed"
+
+var replayedValue = []string{"true"}
+
+func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	if !m.cfg.applies(r.Method) {
+		next.ServeHTTP(w, r)
+		return
+	}
+	values := r.Header["Idempotency-Key"]
+	if len(values) == 0 {
+		if m.cfg.required {
+			m.fail(w, r, &Error{Kind: ErrMissingKey, Status: http.StatusBadRequest})
+			return
+		}
+		next.ServeHTTP(w, r)
+		return
+	}
+	key, err := parseKey(values)
+	if err != nil {
+		m.fail(w, r, &Error{Kind: ErrInvalidKey, Status: http.StatusBadRequest, Cause: err})
+		return
+	}
+	body, err := m.readBody(r)
+	if err != nil {
+		var e *Error
+		var tooLarge *http.MaxBytesError // an outer http.MaxBytesReader
+		if errors.As(err, &e) {
+			m.fail(w, r, e)
+		} else if errors.As(err, &tooLarge) {
+			m.fail(w, r, &Error{Kind: ErrBodyTooLarge, Status: http.StatusRequestEntityTooLarge, Cause: err})
+		} else {
+			m.fail(w, r, &Error{Kind: ErrBodyRead, Status: http.StatusBadRequest, Cause: err})
+		}
+		return
+	}
+	defer putBody(body)
+	var raw []byte
+	if body != nil {
+		raw = body.buf
+	}
+	h := getHasher()
+	fp := m.fingerprint(h, r, raw)
+	skey := m.storageKey(h, r, key)
+	putHasher(h)
+
+	ctx := r.Context()
+	lease, err := m.cfg.store.Acquire(ctx, skey, fp, m.cfg.leaseTimeout)
+	if err != nil {
+		if m.cfg.failOpen {
+			next.ServeHTTP(w, r)
+			return
+		}
+		m.fail(w, r, &Error{Kind: ErrStoreUnavailable, Status: http.StatusServiceUnavailable, Cause: err})
+		return
+	}
+	if !lease.Acquired {
+		switch {
+		case lease.Record != nil && lease.Record.Fingerprint == fp:
+			replay(w, r, lease.Record)
+		case lease.Record != nil || (lease.Fingerprint != "" && lease.Fingerprint != fp):
+			m.fail(w, r, &Error{Kind: ErrKeyReused, Status: http.StatusUnprocessableEntity})
+		default:
+			m.fail(w, r, &Error{Kind: ErrInProgress, Status: http.StatusConflict, RetryAfter: lease.RetryAfter})
+		}
+		return
+	}
+	m.first(w, r, next, skey, fp, lease.Token)
+}
+
+// body is a request body read into memory, handed to the handler.
+type body struct {
+	bytes.Reader
+	buf []byte
+}
+
+func (*body) Close() error { return nil }
+
+var bodies = sync.Pool{New: func() any { return new(body) }}
+
+// maxPooledBody is the largest body buffer kept for reuse.
+const maxPooledBody = 64 << 10
+
+func putBody(b *body) {
+	if b == nil {
+		return
+	}
+	if cap(b.buf) > maxPooledBody {
+		b.buf = nil
+	}
+	b.Reset(nil)
+	bodies.Put(b)
+}
+
+// readBody reads the request body (up to MaxBodyBytes) and puts it back for
+// the handler. The caller returns b to the pool once the handler is done.
+func (m *Middleware) readBody(r *http.Request) (b *body, err error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	if r.ContentLength > m.cfg.maxBody {
+		return nil, &Error{Kind: ErrBodyTooLarge, Status: http.StatusRequestEntityTooLarge}
+	}
+	b = bodies.Get().(*body)
+	buf := b.buf[:0]
+	if r.ContentLength > 0 && int64(cap(buf)) < r.ContentLength+1 {
+		buf = make([]byte, 0, r.ContentLength+1) // +1: room to see EOF
+	}
+	lr := io.LimitedReader{R: r.Body, N: m.cfg.maxBody + 1}
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, rerr := lr.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			err = rerr
+			break
+		}
+	}
+	_ = r.Body.Close()
+	b.buf = buf
+	if err == nil && int64(len(buf)) > m.cfg.maxBody {
+		err = &Error{Kind: ErrBodyTooLarge, Status: http.StatusRequestEntityTooLarge}
+	}
+	if err != nil {
+		putBody(b)
+		return nil, err
+	}
+	b.Reset(buf)
+	r.Body = b
+	r.ContentLength = int64(len(buf))
+	return b, nil
+}
+
+// hasher is the per-request scratch of fingerprint and storageKey.
+type hasher struct {
+	h   hash.Hash
+	buf []byte
+	sum [sha256.Size]byte
+	hex [2 * sha256.Size]byte
+}
+
+var hashers = sync.Pool{New: func() any { return &hasher{h: sha256.New(), buf: make([]byte, 0, 512)} }}
+
+func getHasher() *hasher { return hashers.Get().(*hasher) }
+
+func putHasher(h *hasher) {
+	if cap(h.buf) > 4<<10 {
+		h.buf = make([]byte, 0, 512)
+	}
+	hashers.Put(h)
+}
+
+// field appends s length-prefixed, so that field boundaries cannot be
+// forged.
+func (h *hasher) field(s string) {
+	h.buf = binary.BigEndian.AppendUint64(h.buf, uint64(len(s)))
+	h.buf = append(h.buf, s...)
+}
+
+// count appends n.
+func (h *hasher) count(n int) { h.buf = binary.BigEndian.AppendUint64(h.buf, uint64(n)) }
+
+// hexSum hashes the fields and then tail, and returns the hex digest.
+func (h *hasher) hexSum(tail []byte) string {
+	h.h.Reset()
+	h.h.Write(h.buf)
+	h.h.Write(tail)
+	h.buf = h.buf[:0]
+	hex.Encode(h.hex[:], h.h.Sum(h.sum[:0]))
+	return string(h.hex[:])
+}
+
+// fingerprint is hex(SHA-256(method, path, query, fingerprint headers, body)).
+func (m *Middleware) fingerprint(h *hasher, r *http.Request, body []byte) string {
+	h.field(r.Method)
+	h.field(r.URL.EscapedPath())
+	h.field(r.URL.RawQuery)
+	for _, name := range m.cfg.fpHeaders {
+		vs := r.Header[name]
+		h.field(name)
+		h.count(len(vs))
+		for _, v := range vs {
+			h.field(v)
+		}
+	}
+	return h.hexSum(body)
+}
+
+// storageKey is hex(SHA-256(scope, route, key)): 64 printable characters, fit
+// to be part of a Redis key, and revealing neither the scope nor the key.
+func (m *Middleware) storageKey(h *hasher, r *http.Request, key string) string {
+	if m.cfg.scope != nil {
+		h.field("scope")
+		h.field(m.cfg.scope(r))
+	} else {
+		auth := r.Header["Authorization"]
+		h.field("authorization")
+		h.count(len(auth))
+		for _, v := range auth {
+			h.field(v)
+		}
+		if m.cfg.scopeCookie != "" {
+			h.field("cookie")
+			if c, err := r.Cookie(m.cfg.scopeCookie); err == nil {
+				h.field(c.Value)
+			} else {
+				h.count(0)
+			}
+		}
+	}
+	if m.cfg.route != nil {
+		h.field(m.cfg.route(r))
+	} else {
+		h.field("")
+	}
+	h.field(key)
+	return h.hexSum(nil)
+}
+
+// replay sends rec: its status, the fields the inner chain set, the replay
+// marker, a Content-Length of its own and the body.
+func replay(w http.ResponseWriter, r *http.Request, rec *Record) {
+	h := w.Header()
+	n := 0
+	for _, vs := range rec.Header {
+		n += len(vs)
+	}
+	vals := make([]string, 0, n) // outer middlewares may edit the values in place
+	for k, vs := range rec.Header {
+		start := len(vals)
+		vals = append(vals, vs...)
+		h[k] = vals[start:len(vals):len(vals)]
+	}
+	h[ReplayedHeader] = replayedValue
+	delete(h, "Content-Length")
+	if writer.BodyAllowed(rec.Status) {
+		h["Content-Length"] = []string{strconv.Itoa(len(rec.Body))}
+	}
+	w.WriteHeader(rec.Status)
+	if r.Method != http.MethodHead && writer.BodyAllowed(rec.Status) && len(rec.Body) > 0 {
+		_, _ = w.Write(rec.Body)
+	}
+}
+
+// first runs the handler for the lease holder and stores its response.
+func (m *Middleware) first(w http.ResponseWriter, r *http.Request, next http.Handler, key, fp, token string) {
+	rec := getRecorder()
+	rec.m, rec.key, rec.fp, rec.token = m, key, fp, token
+	rec.takeSnapshot(w.Header())
+	rec.spy.rw = w
+	rec.w.Reset(&rec.spy, rec)
+	rec.store = true
+	ctx := context.WithoutCancel(r.Context())
+	done := false
+	defer func() {
+		if !done {
+			// The handler panicked: nothing is stored, the key is usable
+			// again, and the panic goes on up.
+			_ = m.cfg.store.Release(ctx, key, token)
+			putRecorder(rec)
+		}
+	}()
+	next.ServeHTTP(&rec.w, r)
+	done = true
+	rec.finish(ctx, r)
+	rec.w.Done() // trailer values set after a held status
+	putRecorder(rec)
+}

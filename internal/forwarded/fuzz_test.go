@@ -1,0 +1,63 @@
+package forwarded_test
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/jiec/httpmw/internal/forwarded"
+)
+
+// checkClient: the answer is the peer or an address written in the input; an
+// element a trusted proxy appended for an untrusted client decides whatever
+// the client wrote to its left; one line or several give the same answer.
+func checkClient(t *testing.T, name string, client func(netip.Addr, []string, forwarded.Trusted) netip.Addr, a, b, appended, want string) {
+	peer := netip.MustParseAddr("10.0.0.1")
+	got := client(peer, []string{a, b}, proxies)
+	if got != peer {
+		s := got.String()
+		in := strings.ToLower(a + b)
+		if !strings.Contains(in, s) && !strings.Contains(in, "::") && !strings.Contains(in, "ffff") && !strings.Contains(in, ".") {
+			t.Fatalf("%s(%q, %q) = %s, not in the input", name, a, b, got)
+		}
+	}
+	if got := client(peer, []string{a, appended}, proxies); got.String() != want {
+		t.Fatalf("%s: client-written %q overrode the proxy's element: %s", name, a, got)
+	}
+	if got := client(peer, []string{a + ", " + appended}, proxies); got.String() != want {
+		t.Fatalf("%s: client-written %q on the proxy's line overrode its element: %s", name, a, got)
+	}
+	if strings.ContainsAny(a+b, `"\`) {
+		return
+	}
+	if j := client(peer, []string{a + "," + b}, proxies); j != got {
+		t.Fatalf("%s: %s on two lines, %s joined", name, got, j)
+	}
+}
+
+func FuzzClientXFF(f *testing.F) {
+	for _, tt := range xffCases {
+		if len(tt.values) == 2 {
+			f.Add(tt.values[0], tt.values[1])
+		} else if len(tt.values) == 1 && len(tt.values[0]) < 1000 {
+			f.Add(tt.values[0], "")
+		}
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		checkClient(t, "ClientXFF", forwarded.ClientXFF, a, b, "198.51.100.1", "198.51.100.1")
+	})
+}
+
+func FuzzClientForwarded(f *testing.F) {
+	for _, tt := range fwdCases {
+		f.Add(tt.values[0], "")
+	}
+	f.Add(`for="`, `for=1.2.3.4\`)
+	f.Fuzz(func(t *testing.T, a, b string) {
+		checkClient(t, "ClientForwarded", forwarded.ClientForwarded, a, b, `for="[2001:db8::5]:80"`, "2001:db8::5")
+		forwarded.Proto([]string{a, b}, proxies)
+		if p := forwarded.Proto([]string{a, "for=192.0.2.1;proto=http"}, proxies); p != "http" {
+			t.Fatalf("client-written %q overrode the proxy's proto: %q", a, p)
+		}
+	})
+}

@@ -1,0 +1,140 @@
+package negotiate
+
+import (
+	"net/http"
+
+	"github.com/jiec/httpmw/internal/header"
+	"github.com/jiec/httpmw/internal/writer"
+)
+
+// Middleware negotiates the representation of every response: media type,
+// language and charset. Create it with New.
+type Middleware struct{ c *compiled }
+
+// New validates cfg and returns the middleware. The error joins every
+// problem found, each naming its field and value.
+func New(cfg Config) (*Middleware, error) {
+	c, err := compile(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Middleware{c: c}, nil
+}
+
+// Handler returns next wrapped by the middleware.
+func (m *Middleware) Handler(next http.Handler) http.Handler {
+	return &handler{c: m.c, next: next}
+}
+
+type handler struct {
+	c    *compiled
+	next http.Handler
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c := h.c
+	var idx [numDims]int
+	fallback := false
+	for d := range numDims {
+		i, ok := c.negotiate(r, d)
+		if !ok {
+			if !c.fallback {
+				c.addVary(w.Header(), make([]string, 1))
+				c.notAcceptable(w, r, d)
+				return
+			}
+			i, fallback = 0, true
+		}
+		idx[d] = i
+	}
+	v := &value{Context: r.Context()}
+	// WithContext is inlined and its copy does not escape: the request
+	// lives in v, allocated with it.
+	v.req = *r.WithContext(v)
+	if len(c.types) > 0 {
+		v.choice.MediaType = c.typeNames[idx[dimType]]
+	}
+	if len(c.languages) > 0 {
+		v.choice.Language = c.languages[idx[dimLanguage]]
+	}
+	if len(c.charsets) > 0 {
+		v.choice.Charset = c.charsets[idx[dimCharset]]
+	}
+	v.choice.Fallback = fallback
+
+	hd := w.Header()
+	c.addVary(hd, v.vary[:])
+	if v.choice.Language != "" {
+		if _, ok := hd["Content-Language"]; !ok {
+			v.lang[0] = v.choice.Language
+			hd["Content-Language"] = v.lang[:1:1]
+		}
+	}
+	// An httpmw layer outside re-merges these at commit, whatever the
+	// handler does to Vary.
+	writer.Vary(w, c.varyNames)
+	h.next.ServeHTTP(w, &v.req)
+}
+
+// addVary merges the negotiated field names into Vary; buf (len 1) backs
+// the value when there is no Vary yet, so each response gets its own.
+func (c *compiled) addVary(h http.Header, buf []string) {
+	if _, ok := h["Vary"]; ok {
+		header.AddVary(h, c.varyNames...)
+		return
+	}
+	buf[0] = c.vary
+	h["Vary"] = buf[:1:1]
+}
+
+// negotiate returns the index of the chosen offer of dimension d (0 when
+// the dimension is not negotiated), and false when none is acceptable.
+func (c *compiled) negotiate(r *http.Request, d int) (int, bool) {
+	var n int
+	switch d {
+	case dimType:
+		n = len(c.types)
+	case dimLanguage:
+		n = len(c.languages)
+	default:
+		n = len(c.charsets)
+	}
+	if n == 0 {
+		return 0, true
+	}
+	values := fieldValues(r, fieldNames[d])
+	if len(values) == 0 {
+		return 0, true
+	}
+	var sbuf [stackOffers]score
+	sc := sbuf[:]
+	if n > stackOffers {
+		sc = make([]score, n)
+	}
+	sc = sc[:n]
+	var i int
+	switch d {
+	case dimType:
+		i = scoreMedia(values, c.types, sc)
+	case dimLanguage:
+		i = scoreLanguages(values, c.languages, c.lookupOnly, sc)
+	default:
+		i = scoreCharsets(values, c.charsets, sc)
+	}
+	switch {
+	case i >= 0:
+		return i, true
+	case i == noPreference:
+		return 0, true
+	}
+	return 0, false
+}
+
+// notAcceptable answers a request that accepts no offer of dimension d.
+func (c *compiled) notAcceptable(w http.ResponseWriter, r *http.Request, d int) {
+	if c.errHandler != nil {
+		c.errHandler(w, r, c.errs[d])
+		return
+	}
+	c.notAccept.Write(w, r)
+}

@@ -1,0 +1,9 @@
+package ratelimit
+
+import "time"
+
+// SetClock makes s read the time from now (a duration since any fixed
+// origin) instead of the monotonic clock.
+func SetClock(s *MemoryStore, now func() time.Duration) {
+	s.clock = func() int64 { return int64(now()) }
+}

@@ -1,0 +1,388 @@
+package ratelimit
+
+import (
+	"errors"
+	"hash/maphash"
+	"math"
+	"math/bits"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/jiec/httpmw/internal/forwarded"
+)
+
+// Middleware limits requests per key. It is safe for concurrent use.
+type Middleware struct {
+	c         *compiled
+	inflight  *inflight
+	lastLog   atomic.Int64
+	isTrusted forwarded.Trusted
+}
+
+// New validates cfg (all problems at once, errors.Join; messages name the
+// field and value) and precomputes the static fields and problem documents.
+func New(cfg Config) (*Middleware, error) {
+	c, err := compile(cfg)
+	if err != nil {
+		return nil, err
+	}
+	m := &Middleware{c: c}
+	m.isTrusted = m.trustedAddr
+	if c.concurrency > 0 {
+		m.inflight = newInflight()
+	}
+	return m, nil
+}
+
+// Close closes the MemoryStore New created when Config.Store was nil; a
+// Store passed in is the caller's to close.
+func (m *Middleware) Close() error {
+	if m.c.ownStore != nil {
+		return m.c.ownStore.Close()
+	}
+	return nil
+}
+
+const (
+	hdrPolicy     = "Ratelimit-Policy"
+	hdrRateLimit  = "Ratelimit"
+	hdrRetryAfter = "Retry-After"
+	hdrXLimit     = "X-Ratelimit-Limit"
+	hdrXRemaining = "X-Ratelimit-Remaining"
+	hdrXReset     = "X-Ratelimit-Reset"
+)
+
+// request is the one allocation of a request: the states, the header values
+// and the bytes they point to (written once, never changed afterwards).
+type request struct {
+	vals [6]string // RateLimit, Retry-After, 3 legacy, RateLimit-Policy
+	buf  [200]byte
+	n    int
+}
+
+// str appends b's tail written since mark as an immutable string.
+func (q *request) str(mark int) string {
+	if q.n == mark {
+		return ""
+	}
+	return unsafe.String(&q.buf[mark], q.n-mark)
+}
+
+// appender returns the free part of buf for appends; commit records what an
+// append wrote there (if it outgrew buf, the result lives elsewhere).
+func (q *request) appender() []byte { return q.buf[q.n:q.n:len(q.buf)] }
+
+func (q *request) commit(b []byte) string {
+	if len(b) > 0 && cap(b) == len(q.buf)-q.n && &b[:1][0] == &q.buf[q.n] {
+		mark := q.n
+		q.n += len(b)
+		return q.str(mark)
+	}
+	return string(b)
+}
+
+// Handler returns next wrapped by the limiter.
+func (m *Middleware) Handler(next http.Handler) http.Handler {
+	c := m.c
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c.exempt != nil && c.exempt(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		q := new(request)
+		key, err := m.key(r, q)
+		if err != nil {
+			c.onError(w, r, &KeyError{Err: err})
+			return
+		}
+		if m.inflight != nil {
+			n, ok := m.inflight.acquire(key, c.concurrency)
+			if !ok {
+				m.writeFields(w, q, nil, false, c.concurrency-n)
+				q.retryOne(w)
+				c.onError(w, r, &LimitError{Violated: []string{concurrencyPolicy}, RetryAfter: time.Second})
+				return
+			}
+			defer m.inflight.release(key)
+		}
+		cost := int64(1)
+		if c.cost != nil {
+			cost = max(c.cost(r), 1)
+		}
+		// The states live on the stack for a *MemoryStore; another Store
+		// (an interface call) gets a slice of their own.
+		var inline [4]State
+		states := inline[:min(len(c.policies), len(inline))]
+		var ok bool
+		if ms, isMem := c.store.(*MemoryStore); isMem && len(c.policies) <= len(inline) {
+			ok, err = ms.Take(r.Context(), key, c.policies, cost, states)
+		} else {
+			hs := make([]State, len(c.policies))
+			ok, err = c.store.Take(r.Context(), key, c.policies, cost, hs)
+			states = hs
+		}
+		if err != nil {
+			if c.failOpen {
+				m.logStoreError(r, err)
+				next.ServeHTTP(w, r)
+				return
+			}
+			q.retryOne(w)
+			c.onError(w, r, &StoreError{Err: err})
+			return
+		}
+		var inflightLeft int64 = -1
+		if m.inflight != nil {
+			inflightLeft = c.concurrency - m.inflight.count(key)
+		}
+		retry := m.writeFields(w, q, states, !ok, inflightLeft)
+		if !ok {
+			var violated []string
+			for i := range states {
+				if !states[i].Allowed {
+					violated = append(violated, c.policies[i].Name)
+				}
+			}
+			c.onError(w, r, &LimitError{Violated: violated, RetryAfter: retry})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// retryOne sets Retry-After: 1 (a value of this response's own: no slice
+// is shared between responses, so a handler writing in place harms none).
+func (q *request) retryOne(w http.ResponseWriter) {
+	q.vals[1] = "1"
+	w.Header()[hdrRetryAfter] = q.vals[1:2:2]
+}
+
+// ceilSeconds rounds d up to whole seconds.
+func ceilSeconds(d time.Duration) int64 {
+	if d <= 0 {
+		return 0
+	}
+	return int64((d + time.Second - 1) / time.Second)
+}
+
+// nextUnit returns when the policy gains its next unit: t of the RateLimit
+// field. Remaining = C - ceil(Reset/T), so the next unit comes when Reset
+// has shrunk to (C-Remaining-1)*T.
+func nextUnit(p Policy, st *State) time.Duration {
+	k := p.Limit + p.Burst - st.Remaining - 1
+	if k <= 0 {
+		return st.Reset
+	}
+	hi, lo := bits.Mul64(uint64(k), uint64(p.Period))
+	if hi >= uint64(p.Limit) {
+		return st.Reset
+	}
+	q, _ := bits.Div64(hi, lo, uint64(p.Limit))
+	if q > math.MaxInt64 || time.Duration(q) > st.Reset {
+		return 0
+	}
+	return st.Reset - time.Duration(q)
+}
+
+// writeFields sets RateLimit-Policy, RateLimit (and Retry-After when
+// limited, the legacy fields when configured). It returns the Retry-After
+// delay: the largest RetryAfter of the policies that denied the request.
+func (m *Middleware) writeFields(w http.ResponseWriter, q *request, states []State, limited bool, inflightLeft int64) time.Duration {
+	c := m.c
+	h := w.Header()
+	q.vals[5] = c.policyField[0]
+	h[hdrPolicy] = q.vals[5:6:6]
+	b := q.appender()
+	var retry time.Duration
+	minI := -1
+	for i := range states {
+		st := &states[i]
+		p := c.policies[i]
+		if len(b) > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, '"')
+		b = append(b, p.Name...)
+		b = append(b, `";r=`...)
+		b = strconv.AppendInt(b, st.Remaining, 10)
+		var t time.Duration
+		if !st.Allowed {
+			t = st.RetryAfter
+			if t == time.Duration(math.MaxInt64) { // cost over capacity: never; say one period
+				t = p.Period
+			}
+			retry = max(retry, t)
+		} else if st.Reset > 0 {
+			t = nextUnit(p, st)
+		}
+		if t > 0 {
+			b = append(b, ";t="...)
+			b = strconv.AppendInt(b, ceilSeconds(t), 10)
+		}
+		if minI < 0 || st.Remaining < states[minI].Remaining {
+			minI = i
+		}
+	}
+	if inflightLeft >= 0 {
+		if len(b) > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, `"concurrency";r=`...)
+		b = strconv.AppendInt(b, max(inflightLeft, 0), 10)
+	}
+	q.vals[0] = q.commit(b)
+	h[hdrRateLimit] = q.vals[0:1:1]
+	if limited {
+		b = strconv.AppendInt(q.appender(), max(ceilSeconds(retry), 1), 10)
+		q.vals[1] = q.commit(b)
+		h[hdrRetryAfter] = q.vals[1:2:2]
+	}
+	if c.legacy && minI >= 0 {
+		st := &states[minI]
+		q.vals[2] = q.commit(strconv.AppendInt(q.appender(), c.policies[minI].Limit+c.policies[minI].Burst, 10))
+		q.vals[3] = q.commit(strconv.AppendInt(q.appender(), st.Remaining, 10))
+		q.vals[4] = q.commit(strconv.AppendInt(q.appender(), ceilSeconds(st.Reset), 10))
+		h[hdrXLimit] = q.vals[2:3:3]
+		h[hdrXRemaining] = q.vals[3:4:4]
+		h[hdrXReset] = q.vals[4:5:5]
+	}
+	return retry
+}
+
+var (
+	errEmptyKey = errors.New("empty key")
+	errLongKey  = errors.New("key longer than MaxKeyLen")
+)
+
+// key returns the request's key: KeyFunc's, or the client address masked to
+// its prefix ("198.51.100.7", "2001:db8:1:2::/64"), written into q.
+func (m *Middleware) key(r *http.Request, q *request) (string, error) {
+	c := m.c
+	if c.keyFunc != nil {
+		k, err := c.keyFunc(r)
+		switch {
+		case err != nil:
+			return "", err
+		case k == "":
+			return "", errEmptyKey
+		case len(k) > c.maxKeyLen:
+			return "", errLongKey
+		}
+		return k, nil
+	}
+	a, ok := m.ClientIP(r)
+	if !ok {
+		// No IP peer (a Unix socket, a test): one bucket per RemoteAddr.
+		ra := r.RemoteAddr
+		if len(ra) > 64 {
+			ra = ra[:64]
+		}
+		return q.commit(append(append(q.appender(), "remote:"...), ra...)), nil
+	}
+	bitsLen := c.v4
+	if a.Is6() {
+		bitsLen = c.v6
+	}
+	b := q.appender()
+	if bitsLen == a.BitLen() {
+		b = a.AppendTo(b)
+	} else {
+		p, _ := a.Prefix(bitsLen)
+		b = p.AppendTo(b)
+	}
+	return q.commit(b), nil
+}
+
+// ClientIP returns the client address the middleware keys r by (see
+// Config.TrustedProxies), unmapped and without a zone; ok is false when
+// RemoteAddr holds no IP address. KeyFuncs can build on it.
+func (m *Middleware) ClientIP(r *http.Request) (netip.Addr, bool) {
+	var peer netip.Addr
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		peer = ap.Addr()
+	} else if a, err := netip.ParseAddr(r.RemoteAddr); err == nil {
+		peer = a
+	} else {
+		return netip.Addr{}, false
+	}
+	peer = peer.Unmap().WithZone("")
+	if len(m.c.trusted) == 0 {
+		return peer, true
+	}
+	if m.c.forwarded {
+		return forwarded.ClientForwarded(peer, r.Header[headerForwarded], m.isTrusted), true
+	}
+	return forwarded.ClientXFF(peer, r.Header[headerXFF], m.isTrusted), true
+}
+
+func (m *Middleware) trustedAddr(a netip.Addr) bool {
+	for _, p := range m.c.trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Middleware) logStoreError(r *http.Request, err error) {
+	now := time.Now().UnixNano()
+	last := m.lastLog.Load()
+	if now-last < int64(time.Second) || !m.lastLog.CompareAndSwap(last, now) {
+		return
+	}
+	m.c.logger.LogAttrs(r.Context(), slogWarn, "ratelimit: store failed, request admitted (FailOpen)", slogErr(err))
+}
+
+// inflight counts the running requests per key, sharded.
+type inflight struct {
+	seed   maphash.Seed
+	shards [32]struct {
+		mu sync.Mutex
+		m  map[string]int64
+	}
+}
+
+func newInflight() *inflight {
+	f := &inflight{seed: maphash.MakeSeed()}
+	for i := range f.shards {
+		f.shards[i].m = map[string]int64{}
+	}
+	return f
+}
+
+// acquire counts one more request for key unless limit are running; it
+// returns the count after.
+func (f *inflight) acquire(key string, limit int64) (int64, bool) {
+	sh := &f.shards[maphash.String(f.seed, key)&31]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	n := sh.m[key]
+	if n >= limit {
+		return n, false
+	}
+	sh.m[key] = n + 1
+	return n + 1, true
+}
+
+func (f *inflight) release(key string) {
+	sh := &f.shards[maphash.String(f.seed, key)&31]
+	sh.mu.Lock()
+	if n := sh.m[key] - 1; n > 0 {
+		sh.m[key] = n
+	} else {
+		delete(sh.m, key) // entries exist only while requests run
+	}
+	sh.mu.Unlock()
+}
+
+func (f *inflight) count(key string) int64 {
+	sh := &f.shards[maphash.String(f.seed, key)&31]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.m[key]
+}

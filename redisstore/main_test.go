@@ -1,10 +1,12 @@
 package redisstore_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
 )
 
@@ -13,6 +15,10 @@ import (
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
 }
+
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
 
 func run(m *testing.M) int {
 	dir, err := os.MkdirTemp("", "redisstore-example")
@@ -32,6 +38,8 @@ func run(m *testing.M) int {
 		return 1
 	}
 	os.Setenv("REDIS_ADDR", s.Addr)
+	// go-redis logs every failed dial; the fault tests cause many.
+	redis.SetLogger(quiet{})
 	code := m.Run()
 	s.stop()
 	if code == 0 {

@@ -95,24 +95,62 @@ func (b *breaker) isOpen() bool {
 	return b.state != closed
 }
 
-// call runs f under the per-call timeout and the breaker.
-func (s *base) call(ctx context.Context, f func(ctx context.Context) error) error {
+// refusing reports, without changing state, whether allow would refuse
+// now: the open-breaker fast path checks it before building a command.
+func (b *breaker) refusing() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.state == halfOpen || (b.state == open && b.now().Sub(b.openedAt) < b.cooldown)
+}
+
+// start admits a call through the breaker and gives it the per-call
+// deadline; every successful start must be followed by finish.
+func (s *base) start(ctx context.Context) (context.Context, context.CancelFunc, error) {
 	if !s.br.allow() {
-		return ErrCircuitOpen
+		return nil, nil, ErrCircuitOpen
 	}
 	cctx, cancel := context.WithTimeout(ctx, s.cfg.timeout)
-	err := f(cctx)
-	cancel()
+	return cctx, cancel, nil
+}
+
+// finish records the outcome of a call with the breaker and wraps its
+// error; ctx is the caller's context.
+func (s *base) finish(ctx context.Context, err error) error {
 	if err == nil {
 		s.br.done(false, false)
 		return nil
 	}
-	if ctx.Err() != nil { // the caller gave up: not Redis's fault
+	if cerr := callerDone(ctx); cerr != nil { // the caller gave up: not Redis's fault
 		s.br.done(false, true)
-		return fmt.Errorf("redisstore: %w", ctx.Err())
+		return fmt.Errorf("redisstore: %w", cerr)
 	}
 	s.br.done(true, false)
 	return fmt.Errorf("%w: %w", ErrUnavailable, err)
+}
+
+// callerDone is the caller's context error, also when its deadline has
+// passed but its timer has not fired yet (the socket deadline go-redis set
+// from it can expire first).
+func callerDone(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+// run evaluates sc with the breaker and the deadline.
+func run[C redis.Cmder](ctx context.Context, s *base, sc *script, newCmd func(context.Context, ...any) C, args []any) (C, error) {
+	cctx, cancel, err := s.start(ctx)
+	if err != nil {
+		var zero C
+		return zero, err
+	}
+	cmd, err := eval(cctx, s.client, sc, newCmd, args)
+	cancel()
+	return cmd, s.finish(ctx, err)
 }
 
 // base is what both stores share: the client, the compiled options and the

@@ -16,14 +16,15 @@
 // RateLimitStore implements ratelimit.Store with GCRA in one Lua script per
 // Take: one round trip for all the policies of a request, atomic, on the
 // server's clock (redis.call('TIME'), so the replicas' clock skew does not
-// matter). A caller key is one hash {prefix:key} with a field per policy
-// name holding its theoretical arrival time; a request is charged to every
-// policy only if every policy admits it. The script's arithmetic is exact:
+// matter). Each policy of a caller key is one string {prefix:key}:name
+// holding its theoretical arrival time (the hash tag puts all of them in
+// one Cluster slot); a request is charged to every policy only if every
+// policy admits it. The script's arithmetic is exact:
 // times are microseconds plus a remainder in 1/(1000*Limit) µs, so an
 // emission interval Period/Limit that is not a whole nanosecond loses
 // nothing, and every integer stays below 2^53 (Lua numbers are doubles).
-// The key's TTL (PEXPIRE) is extended to the moment the last of its
-// policies is full again, so idle keys vanish. Policies are identified by
+// Each key is written with PX set to the moment its policy is full again,
+// so idle keys vanish. Policies are identified by
 // Name in the key: two middlewares sharing a store and a key space need
 // distinct names or prefixes.
 //

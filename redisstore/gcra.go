@@ -60,7 +60,7 @@ type policy struct {
 	den    int64 // D = 1000*L
 	tau    pair
 	one    pair   // T, the charge of cost 1
-	args   [6]any // name, T.u, T.f, tau.u, tau.f, D: the script's ARGV for cost 1
+	args   [5]any // T.u, T.f, tau.u, tau.f, D: the script's ARGV for cost 1
 }
 
 var errPolicyRange = errors.New("out of range")
@@ -79,7 +79,7 @@ func compilePolicy(p ratelimit.Policy) (*policy, error) {
 	}
 	c.tau = tau
 	c.one, _ = c.charge(1)
-	c.args = [6]any{p.Name, itoa(c.one.u), itoa(c.one.f), itoa(tau.u), itoa(tau.f), itoa(c.den)}
+	c.args = [5]any{itoa(c.one.u), itoa(c.one.f), itoa(tau.u), itoa(tau.f), itoa(c.den)}
 	return c, nil
 }
 

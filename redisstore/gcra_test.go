@@ -74,9 +74,9 @@ func TestGCRAFreshKeyAdmitsLimitPlusBurstThenOnePerInterval(t *testing.T) {
 
 // refPolicy is the GCRA model in exact rationals (nanoseconds).
 type refPolicy struct {
-	p        ratelimit.Policy
-	t, tau   *big.Rat
-	tat      *big.Rat
+	p      ratelimit.Policy
+	t, tau *big.Rat
+	tat    *big.Rat
 }
 
 func newRef(p ratelimit.Policy) *refPolicy {

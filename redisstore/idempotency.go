@@ -89,15 +89,11 @@ func (s *IdempotencyStore) Acquire(ctx context.Context, key, fingerprint string,
 	}
 	token := rand.Text()
 	args := []any{nil, nil, "1", redisKey(s.cfg.prefix, key), "L" + token + fingerprint, pxArg(leaseTimeout)}
-	var reply []any
-	err := s.call(ctx, func(ctx context.Context) error {
-		cmd, err := eval(ctx, s.client, acquireScript, redis.NewSliceCmd, args)
-		reply = cmd.Val()
-		return err
-	})
+	cmd, err := run(ctx, &s.base, acquireScript, redis.NewSliceCmd, args)
 	if err != nil {
 		return idempotency.Lease{}, err
 	}
+	reply := cmd.Val()
 	if len(reply) == 1 {
 		return idempotency.Lease{Acquired: true, Token: token}, nil
 	}
@@ -150,16 +146,11 @@ func (s *IdempotencyStore) Release(ctx context.Context, key, token string) error
 }
 
 func (s *IdempotencyStore) fenced(ctx context.Context, sc *script, args []any) error {
-	var ok int64
-	err := s.call(ctx, func(ctx context.Context) error {
-		cmd, err := eval(ctx, s.client, sc, redis.NewIntCmd, args)
-		ok = cmd.Val()
-		return err
-	})
+	cmd, err := run(ctx, &s.base, sc, redis.NewIntCmd, args)
 	if err != nil {
 		return err
 	}
-	if ok != 1 {
+	if cmd.Val() != 1 {
 		return idempotency.ErrLeaseLost
 	}
 	return nil

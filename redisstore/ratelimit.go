@@ -10,14 +10,15 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// takeScript evaluates every policy of one Take against one hash
-// {prefix:key} (a field per policy name holding "u f", the TAT as a pair) and,
-// only if all admit, advances them all and extends the key's TTL to the
-// time at which the last of them is full again, so idle keys vanish.
+// takeScript evaluates every policy of one Take, each a string key
+// {prefix:key}:name holding the TAT as the pair "u f", and, only if all
+// admit, advances them all, each with PX set to the time until its policy is
+// full again, so idle keys vanish. The keys share the hash tag, so they are
+// in one Cluster slot.
 //
-// KEYS[1] the hash. ARGV[1] a test clock in µs ("" = TIME), ARGV[2] the
-// policy count n, then six per policy: name, charge u, charge f, tau u,
-// tau f, D. Reply: admitted (0/1), now, then base u, base f per policy.
+// KEYS: one per policy. ARGV[1] a test clock in µs ("" = TIME), then five
+// per policy: charge u, charge f, tau u, tau f, D. Reply: admitted (0/1),
+// now, then base u, base f per policy.
 const takeLua = `
 if redis.replicate_commands then redis.replicate_commands() end
 local now
@@ -27,16 +28,13 @@ else
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
-local n = tonumber(ARGV[2])
-local names = {}
-for i = 1, n do names[i] = ARGV[6*i - 3] end
-local vals = redis.call('HMGET', KEYS[1], unpack(names))
+local n = #KEYS
+local vals = redis.call('MGET', unpack(KEYS))
 local out = {1, now}
 local nu, nf = {}, {}
-local ttl = 1
 for i = 1, n do
-  local o = 6*i - 3
-  local d = tonumber(ARGV[o+5])
+  local o = 5*i - 3
+  local d = tonumber(ARGV[o+4])
   local bu, bf = now, 0
   local v = vals[i]
   if v then
@@ -49,27 +47,25 @@ for i = 1, n do
   end
   out[2*i + 1] = bu
   out[2*i + 2] = bf
-  local xu, xf = bu + tonumber(ARGV[o+1]), bf + tonumber(ARGV[o+2])
+  local xu, xf = bu + tonumber(ARGV[o]), bf + tonumber(ARGV[o+1])
   if xf >= d then xu, xf = xu + 1, xf - d end
-  local lu, lf = now + tonumber(ARGV[o+3]), tonumber(ARGV[o+4])
+  local lu, lf = now + tonumber(ARGV[o+2]), tonumber(ARGV[o+3])
   if xu > lu or (xu == lu and xf > lf) then out[1] = 0 end
   nu[i], nf[i] = xu, xf
-  local ms = math.floor((xu - now) / 1000) + 1
-  if ms > ttl then ttl = ms end
 end
 if out[1] == 1 then
-  local set = {}
   for i = 1, n do
-    set[2*i - 1] = names[i]
-    set[2*i] = string.format('%.0f %.0f', nu[i], nf[i])
+    redis.call('SET', KEYS[i], string.format('%.0f %.0f', nu[i], nf[i]), 'PX', math.floor((nu[i] - now) / 1000) + 1)
   end
-  redis.call('HSET', KEYS[1], unpack(set))
-  if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
 end
 return out
 `
 
 var takeScript = newScript(takeLua)
+
+// argsPool recycles Take's argument slices (a command does not keep its
+// arguments after Process returns).
+var argsPool = sync.Pool{New: func() any { s := make([]any, 0, 4+6*4); return &s }}
 
 // maxPolicies caps the policies of one Take (script arguments) and
 // maxCompiled the cache of compiled policies.
@@ -139,20 +135,33 @@ func (s *RateLimitStore) Take(ctx context.Context, key string, policies []rateli
 	case cost < 1:
 		return false, fmt.Errorf("redisstore: Take: cost %d, must be >= 1", cost)
 	}
+	if s.br.refusing() {
+		return false, ErrCircuitOpen
+	}
 	var cbuf [4]*policy
 	var chbuf [4]pair
 	cs, charges := cbuf[:0], chbuf[:0]
-	args := make([]any, 6+6*n)
-	args[2], args[3], args[4], args[5] = "1", redisKey(s.cfg.prefix, key), "", n
-	if s.nowUS != nil {
-		args[4] = s.nowUS()
+	na := 4 + 6*n // command, hash, numkeys, keys, clock, five per policy
+	ap := argsPool.Get().(*[]any)
+	defer func() { clear(*ap); argsPool.Put(ap) }()
+	if cap(*ap) < na {
+		*ap = make([]any, na)
 	}
+	args := (*ap)[:na]
+	args[2] = n // small ints box without allocating
+	clock := 3 + n
+	args[clock] = ""
+	if s.nowUS != nil {
+		args[clock] = s.nowUS()
+	}
+	tag := redisKey(s.cfg.prefix, key)
 	for i := range policies {
 		c, err := s.policy(policies[i])
 		if err != nil {
 			return false, err
 		}
-		a := args[6+6*i : 12+6*i]
+		args[3+i] = tag + ":" + policies[i].Name
+		a := args[clock+1+5*i : clock+6+5*i]
 		copy(a, c.args[:])
 		ch := c.one
 		if cost != 1 {
@@ -160,20 +169,16 @@ func (s *RateLimitStore) Take(ctx context.Context, key string, policies []rateli
 			if ch, ok = c.charge(cost); !ok {
 				return false, fmt.Errorf("redisstore: Take: cost %d under policy %q: %w", cost, policies[i].Name, errPolicyRange)
 			}
-			a[1], a[2] = ch.u, ch.f
+			a[0], a[1] = ch.u, ch.f
 		}
 		cs = append(cs, c)
 		charges = append(charges, ch)
 	}
-	var reply []int64
-	err := s.call(ctx, func(ctx context.Context) error {
-		cmd, err := eval(ctx, s.client, takeScript, redis.NewIntSliceCmd, args)
-		reply = cmd.Val()
-		return err
-	})
+	cmd, err := run(ctx, &s.base, takeScript, redis.NewIntSliceCmd, args)
 	if err != nil {
 		return false, err
 	}
+	reply := cmd.Val()
 	if len(reply) != 2+2*n {
 		return false, fmt.Errorf("%w: Take: unexpected reply of %d integers", ErrUnavailable, len(reply))
 	}

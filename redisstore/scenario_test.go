@@ -204,15 +204,19 @@ func testAllOrNothing(t *testing.T, topo topology) {
 func testRateLimitTTL(t *testing.T, topo topology) {
 	store := rateStores(t, topo, 1, slowOK)[0]
 	key := uniqueKey(t)
-	// T = 1 s: after one unit the key is full again in 1 s, so it expires then.
+	// After one unit, a (T = 1 s) is full again in 1 s and b (T = 100 ms) in
+	// 100 ms: each key expires then.
 	policies := []ratelimit.Policy{{Name: "a", Limit: 10, Period: 10 * time.Second}, {Name: "b", Limit: 100, Period: 10 * time.Second}}
 	states := make([]ratelimit.State, 2)
 	if ok, err := store.Take(context.Background(), key, policies, 1, states); err != nil || !ok {
 		t.Fatal(ok, err)
 	}
-	d := pttl(t, topo, redisstore.RedisKey(redisstore.DefaultRateLimitPrefix, key))
-	if d <= 900*time.Millisecond || d > 1001*time.Millisecond {
-		t.Fatalf("PTTL %v, want just under 1 s (the longest time until full)", d)
+	tag := redisstore.RedisKey(redisstore.DefaultRateLimitPrefix, key)
+	if d := pttl(t, topo, tag+":a"); d <= 900*time.Millisecond || d > 1001*time.Millisecond {
+		t.Errorf("PTTL of a %v, want just under 1 s (the time until full)", d)
+	}
+	if d := pttl(t, topo, tag+":b"); d <= 0 || d > 101*time.Millisecond {
+		t.Errorf("PTTL of b %v, want just under 100 ms", d)
 	}
 	if states[0].Reset != time.Second || states[1].Reset != 100*time.Millisecond {
 		t.Errorf("resets %v %v, want 1s 100ms", states[0].Reset, states[1].Reset)

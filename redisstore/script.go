@@ -16,7 +16,7 @@ import (
 // reply decoding allocation-light, and Cluster clients route EVALSHA by its
 // first key.
 type script struct {
-	src, hash string
+	src, hash any // strings, boxed once
 }
 
 func newScript(src string) *script {

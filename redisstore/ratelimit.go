@@ -29,7 +29,8 @@ else
   now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
 local n = #KEYS
-local vals = redis.call('MGET', unpack(KEYS))
+local vals
+if n == 1 then vals = {redis.call('GET', KEYS[1])} else vals = redis.call('MGET', unpack(KEYS)) end
 local out = {1, now}
 local nu, nf = {}, {}
 for i = 1, n do
@@ -38,9 +39,10 @@ for i = 1, n do
   local bu, bf = now, 0
   local v = vals[i]
   if v then
-    local su, sf = string.match(v, '^(%d+) (%d+)$')
-    if su then
-      su, sf = tonumber(su), tonumber(sf)
+    local sp = string.find(v, ' ', 1, true)
+    local su, sf
+    if sp then su, sf = tonumber(string.sub(v, 1, sp - 1)), tonumber(string.sub(v, sp + 1)) end
+    if su and sf then
       if sf >= d then sf = d - 1 end
       if su > now or (su == now and sf > 0) then bu, bf = su, sf end
     end
@@ -154,13 +156,15 @@ func (s *RateLimitStore) Take(ctx context.Context, key string, policies []rateli
 	if s.nowUS != nil {
 		args[clock] = s.nowUS()
 	}
-	tag := redisKey(s.cfg.prefix, key)
+	if len(key) > maxKey {
+		key = hashedKey(key)
+	}
 	for i := range policies {
 		c, err := s.policy(policies[i])
 		if err != nil {
 			return false, err
 		}
-		args[3+i] = tag + ":" + policies[i].Name
+		args[3+i] = "{" + s.cfg.prefix + ":" + key + "}:" + policies[i].Name // one allocation
 		a := args[clock+1+5*i : clock+6+5*i]
 		copy(a, c.args[:])
 		ch := c.one

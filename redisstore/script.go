@@ -47,8 +47,12 @@ const maxKey = 256
 // a script touches for one caller key lives in one slot.
 func redisKey(prefix, key string) string {
 	if len(key) > maxKey {
-		h := sha256.Sum256([]byte(key))
-		return "{" + prefix + ":sha256:" + hex.EncodeToString(h[:]) + "}"
+		key = hashedKey(key)
 	}
 	return "{" + prefix + ":" + key + "}"
+}
+
+func hashedKey(key string) string {
+	h := sha256.Sum256([]byte(key))
+	return "sha256:" + hex.EncodeToString(h[:])
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -69,6 +71,40 @@ var scenarios = []struct {
 
 func TestStandalone(t *testing.T) {
 	topo, _ := standalone(t)
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) { sc.run(t, topo) })
+	}
+}
+
+// TestSentinel runs the scenarios through a Sentinel failover client: one
+// master, one sentinel (redis-server --sentinel) monitoring it.
+func TestSentinel(t *testing.T) {
+	master := startRedis(t)
+	port, err := freePort(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "sentinel.conf")
+	if err := os.WriteFile(conf, []byte("sentinel monitor main "+strings.ReplaceAll(master.Addr, ":", " ")+" 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// redis-server rewrites its config file: the config path goes first.
+	sentinel, err := launchConfig(conf, port, dir, "--sentinel")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sentinel.stop)
+	topo := topology{
+		newClient: func(t *testing.T) redis.UniversalClient {
+			c := redis.NewUniversalClient(&redis.UniversalOptions{
+				Addrs: []string{sentinel.Addr}, MasterName: "main", MaxRetries: -1, ContextTimeoutEnabled: true,
+			})
+			t.Cleanup(func() { c.Close() })
+			return c
+		},
+		masters: func(t *testing.T, f func(c *redis.Client)) { f(newClient(t, master.Addr)) },
+	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) { sc.run(t, topo) })
 	}

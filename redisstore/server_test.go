@@ -43,15 +43,25 @@ type redisServer struct {
 
 // launch starts redis-server on port in dir and waits until it answers PING.
 func launch(port int, dir string, extra ...string) (*redisServer, error) {
+	return launchConfig("", port, dir, extra...)
+}
+
+// launchConfig is launch with a config file (the first argument, before
+// the options).
+func launchConfig(conf string, port int, dir string, extra ...string) (*redisServer, error) {
 	bin, err := lookTool("redis-server")
 	if err != nil {
 		return nil, err
 	}
 	s := &redisServer{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), port: port, dir: dir}
-	s.args = append([]string{
+	if conf != "" {
+		s.args = []string{conf}
+	}
+	s.args = append(s.args, []string{
 		"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
 		"--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning",
-	}, extra...)
+	}...)
+	s.args = append(s.args, extra...)
 	s.log, err = os.OpenFile(filepath.Join(dir, "redis.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, err

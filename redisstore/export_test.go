@@ -2,7 +2,7 @@ package redisstore
 
 import "time"
 
-// SetClock replaces the breaker's clock.
+// SetBreakerClock replaces the breaker's clock of a store.
 func SetBreakerClock(s interface{ breakerOf() *breaker }, now func() time.Time) {
 	b := s.breakerOf()
 	b.mu.Lock()

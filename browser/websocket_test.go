@@ -2,6 +2,7 @@ package browser_test
 
 import (
 	"testing"
+	"time"
 )
 
 // TestWebSocketEchoThroughTheChain: the page opens a WebSocket to the API
@@ -36,11 +37,17 @@ func TestWebSocketEchoThroughTheChain(t *testing.T) {
 	// browser got on the 101.
 	if len(hs) == 1 {
 		var lines []map[string]any
-		for _, rec := range s.apiLog.records(t) {
-			if rec["path"] == "/ws" {
-				lines = append(lines, rec)
+		wsLines := func() bool {
+			lines = lines[:0]
+			for _, rec := range s.apiLog.records(t) {
+				if rec["path"] == "/ws" {
+					lines = append(lines, rec)
+				}
 			}
+			return len(lines) > 0
 		}
+		// The handler returns when it reads the page's close frame.
+		waitFor(t, s.apiRec, 10*time.Second, "the access log line of /ws", wsLines)
 		if len(lines) != 1 || lines[0]["trace_id"] != header(hs[0], "X-Trace-Id") || lines[0]["status"] != float64(101) {
 			t.Errorf("access log lines for /ws: %v; want one, status 101, trace_id %s", lines, header(hs[0], "X-Trace-Id"))
 		}

@@ -44,6 +44,13 @@ func TestCacheRevalidationGets304AndCachedBody(t *testing.T) {
 		t.Fatalf("no ETag readable by the page")
 	}
 
+	// The page saw 200 (the cached body); the browser's Network domain saw
+	// the 304 on the wire.
+	resp, _ := tb.response(url)
+	if st := tb.wireStatus(url); resp == nil || resp.Status != 200 || st != 304 {
+		t.Errorf("Network domain: wire status %d (page status %v), want 304 revalidating a 200", st, resp != nil && resp.Status == 200)
+	}
+
 	reqs := s.apiRec.find("GET", "/api/items/3")
 	if len(reqs) != 2 {
 		t.Fatalf("%d GETs reached the server, want 2 (the second a revalidation)", len(reqs))

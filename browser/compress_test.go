@@ -32,6 +32,9 @@ func TestCompressionDecodedByTheBrowser(t *testing.T) {
 			if resp == nil {
 				t.Fatalf("no Network.responseReceived for %s", url)
 			}
+			if resp.Protocol != "h2" {
+				t.Errorf("protocol %q, want h2 (HTTP/2 over TLS, as in production)", resp.Protocol)
+			}
 			if ce := header(resp.Headers, "Content-Encoding"); ce != coding {
 				t.Errorf("Content-Encoding %q, want %q", ce, coding)
 			}

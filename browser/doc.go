@@ -12,8 +12,17 @@
 // outside ratelimit), the CSP nonce and its violation reports (report-to and
 // report-uri), zstd, br and gzip decoding and Server-Sent Events through
 // compress, ETag revalidation, the trace id, rate-limit fields, idempotent
-// replays and a WebSocket through the whole chain. On failure a screenshot
-// and the page's console are saved and their directory printed.
+// replays, a 406 from negotiate and a WebSocket through the whole chain
+// (gorilla/websocket, whose legacy w.(http.Hijacker) assertion must reach
+// the connection through every wrapper; Chromium opens WebSockets over
+// HTTP/1.1, since Go's HTTP/2 server does not offer RFC 8441). On failure a
+// screenshot and the page's console are saved and their directory printed
+// (under t.ArtifactDir with -artifacts, else a new directory in $TMPDIR).
+//
+// Nothing is timed by guessing: the Server-Sent Events endpoint writes each
+// event only after the page acknowledged the previous one, so a held-back
+// event stalls the stream and fails the test; waits for reports, log lines
+// and handlers wake on each request the servers see, with a deadline.
 //
 // Origins: every *.test name resolves to 127.0.0.1 in the browser
 // (--host-resolver-rules), so the page origin https://app.example.test:P1

@@ -194,6 +194,7 @@ type tab struct {
 	console   []string
 	responses map[string]*network.Response // by URL, the last one
 	finished  map[network.RequestID]float64
+	wire      map[network.RequestID]int64  // status on the wire (ResponseReceivedExtraInfo)
 	ids       map[string]network.RequestID // URL → last request id
 	wsHeaders []network.Headers            // WebSocket handshake responses
 	changed   chan struct{}                // a token per Network event
@@ -204,6 +205,7 @@ func newTab(t *testing.T) *tab {
 	ctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
 	tb := &tab{t: t, ctx: ctx, responses: map[string]*network.Response{},
 		finished: map[network.RequestID]float64{}, ids: map[string]network.RequestID{},
+		wire:    map[network.RequestID]int64{},
 		changed: make(chan struct{}, 1)}
 	if err := chromedp.Listen(ctx, tb.onEvent); err != nil {
 		cancel()
@@ -248,6 +250,8 @@ func (tb *tab) onEvent(ev any) {
 			n = e.EncodedDataLength // older browsers: body and headers
 		}
 		tb.finished[e.RequestID] = n
+	case *network.EventResponseReceivedExtraInfo:
+		tb.wire[e.RequestID] = e.StatusCode
 	case *network.EventLoadingFailed: // e.g. an EventSource closed by the page
 		if _, ok := tb.finished[e.RequestID]; !ok {
 			tb.finished[e.RequestID] = 0
@@ -282,6 +286,27 @@ func (tb *tab) response(url string) (*network.Response, float64) {
 		case <-tb.changed:
 		case <-deadline.C:
 			return r, n
+		}
+	}
+}
+
+// wireStatus is the status the browser received on the wire for the last
+// request to url: 304 for a revalidated response that the page sees as the
+// cached 200. It waits for the event like response does.
+func (tb *tab) wireStatus(url string) int64 {
+	deadline := time.NewTimer(5 * time.Second)
+	defer deadline.Stop()
+	for {
+		tb.mu.Lock()
+		st, ok := tb.wire[tb.ids[url]]
+		tb.mu.Unlock()
+		if ok {
+			return st
+		}
+		select {
+		case <-tb.changed:
+		case <-deadline.C:
+			return 0
 		}
 	}
 }

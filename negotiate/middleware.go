@@ -8,7 +8,9 @@ import (
 )
 
 // Middleware negotiates the representation of every response: media type,
-// language and charset. Create it with New.
+// language and charset. Create it with New. A nil or zero
+// Middleware (New not called) passes requests to the next handler untouched,
+// as in every package of this module.
 type Middleware struct{ c *compiled }
 
 // New validates cfg and returns the middleware. The error joins every
@@ -23,6 +25,9 @@ func New(cfg Config) (*Middleware, error) {
 
 // Handler returns next wrapped by the middleware.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
+	if m == nil || m.c == nil {
+		return next
+	}
 	return &handler{c: m.c, next: next}
 }
 

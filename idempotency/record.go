@@ -7,8 +7,10 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
+	"github.com/jiec/httpmw/internal/header"
 	"github.com/jiec/httpmw/internal/writer"
 )
 
@@ -160,6 +162,7 @@ func (rec *recorder) finish(ctx context.Context, r *http.Request) {
 	}
 	status := rec.w.Status()
 	h := rec.w.Header()
+	trailers := moveTrailers(h)
 	stored := Record{
 		Fingerprint: rec.fp,
 		Status:      status,
@@ -172,10 +175,7 @@ func (rec *recorder) finish(ctx context.Context, r *http.Request) {
 	// request took the key, or the store is down) the response still goes
 	// to this client: the handler has run.
 	_ = st.Complete(ctx, rec.key, rec.token, stored, rec.m.cfg.ttl)
-	delete(h, "Content-Length")
-	if writer.BodyAllowed(status) {
-		h["Content-Length"] = []string{strconv.Itoa(len(rec.buf))}
-	}
+	setLength(h, status, len(rec.buf), trailers)
 	rec.w.SendHeader()
 	if len(rec.buf) > 0 && r.Method != http.MethodHead {
 		_, _ = rec.w.WriteDown(rec.buf)
@@ -184,11 +184,59 @@ func (rec *recorder) finish(ctx context.Context, r *http.Request) {
 
 // notReplayed are fields never taken into a record: per-response (Date),
 // recomputed (Content-Length), hop-by-hop, cookies (a replay must not hand
-// out a session again) and the replay marker itself.
+// out a session again) and the replay marker itself. Trailer (the
+// declaration) and the trailer fields ("Trailer:" keys) are kept.
 var notReplayed = map[string]bool{
 	"Date": true, "Content-Length": true, "Connection": true, "Keep-Alive": true,
-	"Proxy-Connection": true, "Transfer-Encoding": true, "Upgrade": true, "Trailer": true,
+	"Proxy-Connection": true, "Transfer-Encoding": true, "Upgrade": true,
 	"Te": true, "Set-Cookie": true, ReplayedHeader: true,
+}
+
+// notTrailer are fields that must not be sent in trailers (RFC 9110 §6.5.1:
+// framing, routing, controls, authentication, content metadata); net/http
+// ignores their declaration in Trailer.
+var notTrailer = map[string]bool{
+	"Authorization": true, "Cache-Control": true, "Connection": true, "Content-Encoding": true,
+	"Content-Length": true, "Content-Range": true, "Content-Type": true, "Expect": true,
+	"Host": true, "Keep-Alive": true, "Max-Forwards": true, "Pragma": true,
+	"Proxy-Authenticate": true, "Proxy-Authorization": true, "Proxy-Connection": true,
+	"Range": true, "Realm": true, "Te": true, "Trailer": true, "Transfer-Encoding": true,
+	"Www-Authenticate": true, "Set-Cookie": true, "Date": true,
+}
+
+// moveTrailers turns the values of the fields h declares in Trailer into
+// http.TrailerPrefix fields, so that they are sent (and stored) as trailers
+// only, as net/http sends a declared field set after the status. It reports
+// whether the response has trailers.
+func moveTrailers(h http.Header) bool {
+	has := len(h["Trailer"]) > 0
+	for e := range header.Elements(h["Trailer"]) {
+		k := http.CanonicalHeaderKey(e)
+		if vs, ok := h[k]; ok && !notTrailer[k] {
+			tk := http.TrailerPrefix + k
+			h[tk] = append(h[tk], vs...)
+			delete(h, k)
+		}
+	}
+	if !has {
+		for k := range h {
+			if strings.HasPrefix(k, http.TrailerPrefix) {
+				return true
+			}
+		}
+	}
+	return has
+}
+
+// setLength gives a response with status and an n-byte body the
+// Content-Length it has (none for 204, 304 and responses with trailers,
+// which net/http then sends chunked: with a length it drops trailers).
+func setLength(h http.Header, status, n int, trailers bool) {
+	delete(h, "Content-Length")
+	if writer.BodyAllowed(status) && !trailers {
+		delete(h, "Transfer-Encoding")
+		h["Content-Length"] = []string{strconv.Itoa(n)}
+	}
 }
 
 // changed returns the fields of h that are not in before, or have other
@@ -218,7 +266,7 @@ func changed(before, h http.Header) http.Header {
 }
 
 func keep(k string, before, now []string) bool {
-	if len(now) == 0 || notReplayed[k] || len(k) > 8 && k[:8] == "Trailer:" {
+	if len(now) == 0 || notReplayed[k] {
 		return false
 	}
 	return !slices.Equal(before, now)

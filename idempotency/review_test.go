@@ -1,0 +1,234 @@
+package idempotency_test
+
+import (
+	"context"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jiec/httpmw/idempotency"
+)
+
+// Found in review: trailers must survive the held response (net/http drops
+// them when a Content-Length is set) and be replayed.
+func TestTrailersAreSentAndReplayed(t *testing.T) {
+	var runs atomic.Int64
+	h := newMW(t, idempotency.Config{}).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		runs.Add(1)
+		w.Header().Set("Trailer", "X-Checksum")
+		w.WriteHeader(201)
+		io.WriteString(w, "hello")
+		w.Header().Set("X-Checksum", "abc")
+		w.Header().Set(http.TrailerPrefix+"X-Late", "z")
+	}))
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	for i := range 2 {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader("a"))
+		req.Header.Set("Idempotency-Key", "k")
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 201 || string(b) != "hello" || resp.Trailer.Get("X-Checksum") != "abc" ||
+			resp.Trailer.Get("X-Late") != "z" || resp.Header.Get("X-Checksum") != "" {
+			t.Errorf("response %d: %d %q header %v trailer %v", i, resp.StatusCode, b, resp.Header, resp.Trailer)
+		}
+		if replayed := resp.Header.Get(idempotency.ReplayedHeader) == "true"; replayed != (i == 1) {
+			t.Errorf("response %d: replayed %v", i, replayed)
+		}
+	}
+	if runs.Load() != 1 {
+		t.Errorf("runs %d", runs.Load())
+	}
+}
+
+// The wire form of first response and replay: same framing, no
+// Transfer-Encoding next to Content-Length, no length on 204/304.
+func TestReplayFramingOnTheWire(t *testing.T) {
+	for _, tt := range []struct {
+		code int
+		cl   string // "" = none
+	}{{200, "0"}, {201, "3"}, {204, ""}, {205, "0"}, {304, ""}} {
+		h := newMW(t, idempotency.Config{}).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("ETag", `"x"`)
+			w.Header().Set("Content-Length", "999")
+			w.Header().Set("Transfer-Encoding", "chunked")
+			w.WriteHeader(tt.code)
+			if tt.code == 201 {
+				io.WriteString(w, "abc")
+			}
+		}))
+		srv := httptest.NewServer(h)
+		var raws []string
+		for range 2 {
+			c, err := net.Dial("tcp", srv.Listener.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\nIdempotency-Key: k\r\nContent-Length: 1\r\nConnection: close\r\n\r\na")
+			b, _ := io.ReadAll(c)
+			c.Close()
+			raws = append(raws, string(b))
+		}
+		srv.Close()
+		for i, raw := range raws {
+			hasCL := strings.Contains(raw, "\r\nContent-Length: "+tt.cl+"\r\n")
+			if strings.Contains(raw, "Transfer-Encoding") || (tt.cl != "") != hasCL || (tt.cl == "" && strings.Contains(raw, "Content-Length")) {
+				t.Errorf("%d response %d:\n%s", tt.code, i, raw)
+			}
+		}
+		strip := func(s string) string {
+			s = strings.Replace(s, "Idempotent-Replayed: true\r\n", "", 1)
+			i := strings.Index(s, "Date: ")
+			return s[:i] + s[i+len("Date: Tue, 01 Dec 2026 00:00:00 GMT"):]
+		}
+		if strip(raws[0]) != strip(raws[1]) {
+			t.Errorf("%d: replay differs:\n%q\n%q", tt.code, raws[0], raws[1])
+		}
+	}
+}
+
+type unsentBody struct{}
+
+func (unsentBody) Read([]byte) (int, error) { return 0, io.ErrUnexpectedEOF }
+func (unsentBody) Close() error             { return nil }
+
+// Found in review: a client announcing a large Content-Length and sending
+// nothing made the middleware allocate that much at once.
+func TestAnnouncedContentLengthIsNotAllocatedAhead(t *testing.T) {
+	h := newMW(t, idempotency.Config{MaxBodyBytes: 1 << 30}).Handler(&payment{})
+	r := post("k", "")
+	r.Body = unsentBody{}
+	r.ContentLength = 1 << 30
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	w := do(h, r)
+	runtime.ReadMemStats(&after)
+	problemStatus(t, w, 400)
+	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+		t.Fatalf("allocated %d bytes for a body never sent", n)
+	}
+}
+
+// Found in review: MaxBodyBytes = math.MaxInt64 (no practical limit)
+// overflowed the read limit and handed the handler an empty body.
+func TestMaxBodyBytesMaxInt64KeepsTheBody(t *testing.T) {
+	h := newMW(t, idempotency.Config{MaxBodyBytes: math.MaxInt64}).Handler(&payment{})
+	if w := do(h, post("k", "abc")); !strings.Contains(w.Body.String(), `"echo":"abc"`) {
+		t.Fatalf("handler saw %s", w.Body)
+	}
+}
+
+func TestBodyLimitEdges(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		body string
+		cl   int64
+		want int
+		seen string
+	}{
+		{"exactly the cap", "1234", 4, 201, "1234"},
+		{"exactly the cap, chunked", "1234", -1, 201, "1234"},
+		{"one over, chunked", "12345", -1, 413, ""},
+		{"Content-Length smaller than the body", "12345", 3, 413, ""},
+		{"Content-Length over the cap", "12", 5, 413, ""},
+		{"Content-Length larger than the body", "12", 4, 201, "12"},
+		{"empty chunked body", "", -1, 201, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var seen string
+			var cl int64
+			h := newMW(t, idempotency.Config{MaxBodyBytes: 4}).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				b, _ := io.ReadAll(r.Body)
+				seen, cl = string(b), r.ContentLength
+				w.WriteHeader(201)
+			}))
+			r := post("k", "")
+			r.Body = io.NopCloser(strings.NewReader(tt.body))
+			r.ContentLength = tt.cl
+			w := do(h, r)
+			if w.Code != tt.want || seen != tt.seen {
+				t.Fatalf("%d, handler saw %q", w.Code, seen)
+			}
+			if tt.want == 201 && cl != int64(len(seen)) {
+				t.Fatalf("ContentLength %d for %d bytes", cl, len(seen))
+			}
+		})
+	}
+}
+
+// The fencing token: a holder whose lease expired cannot complete or
+// release over the request that took the key after it.
+func TestMemoryStoreLateHolderCannotOverwrite(t *testing.T) {
+	s, _ := idempotency.NewMemoryStore(idempotency.MemoryConfig{})
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s.SetClock(func() time.Time { return now })
+	ctx := context.Background()
+	a, _ := s.Acquire(ctx, "k", "fp", time.Second)
+	now = now.Add(time.Second)
+	b, _ := s.Acquire(ctx, "k", "fp", time.Second)
+	if !b.Acquired || b.Token == a.Token {
+		t.Fatalf("%+v %+v", a, b)
+	}
+	if err := s.Complete(ctx, "k", a.Token, idempotency.Record{Fingerprint: "fp", Status: 201, Body: []byte("A")}, time.Hour); err != idempotency.ErrLeaseLost {
+		t.Fatalf("late Complete during B's lease: %v", err)
+	}
+	if err := s.Complete(ctx, "k", b.Token, idempotency.Record{Fingerprint: "fp", Status: 201, Body: []byte("B")}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Complete(ctx, "k", a.Token, idempotency.Record{Fingerprint: "fp", Status: 201, Body: []byte("A")}, time.Hour); err != idempotency.ErrLeaseLost {
+		t.Fatalf("late Complete after B's record: %v", err)
+	}
+	if err := s.Release(ctx, "k", a.Token); err != idempotency.ErrLeaseLost {
+		t.Fatalf("late Release: %v", err)
+	}
+	if l, _ := s.Acquire(ctx, "k", "fp", time.Second); l.Record == nil || string(l.Record.Body) != "B" {
+		t.Fatalf("%+v", l)
+	}
+}
+
+// Found in review: a nil *Middleware panicked on every request; like the
+// module's other packages, nil and zero Middlewares pass requests through.
+func TestNilAndZeroMiddlewarePassThrough(t *testing.T) {
+	var nilMW *idempotency.Middleware
+	var zero idempotency.Middleware
+	for name, m := range map[string]*idempotency.Middleware{"nil": nilMW, "zero": &zero} {
+		p := &payment{}
+		h := m.Handler(p)
+		do(h, post("k", "a"))
+		if w := do(h, post("k", "a")); w.Code != 201 || p.runs.Load() != 2 {
+			t.Errorf("%s: %d, runs %d", name, w.Code, p.runs.Load())
+		}
+	}
+}
+
+type completeFails struct{ *idempotency.MemoryStore }
+
+func (completeFails) Complete(context.Context, string, string, idempotency.Record, time.Duration) error {
+	return idempotency.ErrStoreClosed
+}
+
+// When storing fails the handler has run: its client gets the response,
+// and the key stays leased (409) rather than free for a second run.
+func TestCompleteFailureStillAnswersAndKeepsTheLease(t *testing.T) {
+	s, _ := idempotency.NewMemoryStore(idempotency.MemoryConfig{})
+	p := &payment{}
+	h := newMW(t, idempotency.Config{Store: completeFails{s}}).Handler(p)
+	if w := do(h, post("k", "abc")); w.Code != 201 || w.Header().Get("Content-Length") == "" {
+		t.Fatalf("%d %v", w.Code, w.Header())
+	}
+	problemStatus(t, do(h, post("k", "abc")), 409)
+	if p.runs.Load() != 1 {
+		t.Fatalf("runs %d", p.runs.Load())
+	}
+}

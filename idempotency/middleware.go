@@ -77,6 +77,7 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		m.fail(w, r, &Error{Kind: ErrInvalidKey, Status: http.StatusBadRequest, Cause: err})
 		return
 	}
+	orig := r.Body
 	body, err := m.readBody(r)
 	if err != nil {
 		var e *Error
@@ -90,7 +91,14 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		}
 		return
 	}
-	defer putBody(body)
+	if body != nil {
+		// The caller's *http.Request must not keep a pooled body: an outer
+		// middleware reading r.Body after next would read another request's.
+		defer func() {
+			r.Body = orig
+			putBody(body)
+		}()
+	}
 	var raw []byte
 	if body != nil {
 		raw = body.buf

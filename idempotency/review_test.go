@@ -232,3 +232,33 @@ func TestCompleteFailureStillAnswersAndKeepsTheLease(t *testing.T) {
 		t.Fatalf("runs %d", p.runs.Load())
 	}
 }
+
+// Found in review: the pooled body the handler read stayed in the caller's
+// *http.Request, so an outer middleware that drains r.Body after next (a
+// common keep-alive idiom) read whatever request reused it next.
+func TestRequestBodyIsNotLeftPooledInTheCallersRequest(t *testing.T) {
+	h := newMW(t, idempotency.Config{}).Handler(&payment{})
+	r := post("k", "secret")
+	orig := r.Body
+	do(h, r)
+	if r.Body != orig {
+		t.Fatalf("r.Body is %T after the middleware returned, not the request's own body", r.Body)
+	}
+	// And an outer reader of the old body after the next request started
+	// sees nothing of it.
+	var leaked []byte
+	outer := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r)
+		stale := r.Body
+		second := post("k2", "other client's payment")
+		h2 := newMW(t, idempotency.Config{}).Handler(http.HandlerFunc(func(w http.ResponseWriter, r2 *http.Request) {
+			leaked, _ = io.ReadAll(stale)
+			io.ReadAll(r2.Body)
+		}))
+		do(h2, second)
+	})
+	do(outer, post("k3", "first"))
+	if len(leaked) != 0 {
+		t.Fatalf("stale body read %q", leaked)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+
+	"github.com/jiec/httpmw/internal/writer"
 )
 
 // Choice is the outcome of the negotiation for one request. A dimension the
@@ -30,9 +32,18 @@ type ctxKey struct{}
 type value struct {
 	req http.Request
 	context.Context
+	w      writer.Writer // what the handler writes to; v is its Interceptor
+	c      *compiled
 	choice Choice
 	vary   [1]string
 	lang   [1]string
+}
+
+// Header merges the negotiated fields into Vary again when the handler
+// commits its status, in case it replaced or deleted Vary.
+func (v *value) Header(int) bool {
+	v.c.ensureVary(v.w.Header())
+	return true
 }
 
 func (v *value) Value(k any) any {

@@ -7,7 +7,9 @@ import (
 )
 
 // Middleware negotiates the representation of every response: media type,
-// language and charset. Create it with New.
+// language and charset. Create it with New. A nil or zero Middleware (New
+// not called) passes every request through, as in the module's other
+// packages.
 type Middleware struct{ c *compiled }
 
 // New validates cfg and returns the middleware. The error joins every
@@ -22,6 +24,9 @@ func New(cfg Config) (*Middleware, error) {
 
 // Handler returns next wrapped by the middleware.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
+	if m == nil || m.c == nil {
+		return next
+	}
 	return &handler{c: m.c, next: next}
 }
 
@@ -46,7 +51,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		idx[d] = i
 	}
-	v := &value{Context: r.Context()}
+	v := &value{Context: r.Context(), c: c}
 	// WithContext is inlined and its copy does not escape: the request
 	// lives in v, allocated with it.
 	v.req = *r.WithContext(v)
@@ -69,7 +74,19 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			hd["Content-Language"] = v.lang[:1:1]
 		}
 	}
-	h.next.ServeHTTP(w, &v.req)
+	v.w.Reset(w, v)
+	h.next.ServeHTTP(&v.w, &v.req)
+	if !v.w.Committed() {
+		// net/http commits 200 after the handler returns: Header has not
+		// run. (After a hijack the header map is no longer sent.)
+		c.ensureVary(hd)
+	}
+}
+
+// ensureVary merges the negotiated field names into Vary (for the handler
+// that replaced or deleted it).
+func (c *compiled) ensureVary(h http.Header) {
+	header.AddVary(h, c.varyNames...)
 }
 
 // addVary merges the negotiated field names into Vary; buf (len 1) backs

@@ -262,3 +262,47 @@ func TestRequestBodyIsNotLeftPooledInTheCallersRequest(t *testing.T) {
 		t.Fatalf("stale body read %q", leaked)
 	}
 }
+
+// Found in review: with records of different TTLs in one store (two
+// middlewares sharing it), an expired record behind a live older one was
+// kept while the live one was evicted; likewise an expired lease behind a
+// live one with a longer timeout.
+func TestMemoryStoreEvictsExpiredBeforeLiveWithMixedTTLs(t *testing.T) {
+	s, now := clockStore(t, idempotency.MemoryConfig{MaxEntries: 3})
+	put := func(key string, ttl time.Duration) {
+		l, err := s.Acquire(ctx, key, "fp", time.Minute)
+		if err != nil || !l.Acquired {
+			t.Fatalf("Acquire %s: %+v %v", key, l, err)
+		}
+		if err := s.Complete(ctx, key, l.Token, idempotency.Record{Fingerprint: "fp", Status: 201}, ttl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("day", 24*time.Hour)  // oldest, live for a day
+	put("hour", time.Hour)    // expires first
+	put("day2", 24*time.Hour) // live
+	*now = now.Add(2 * time.Hour)
+	put("new", 24*time.Hour) // needs one slot: "hour" is expired
+	for _, k := range []string{"day", "day2", "new"} {
+		if l, _ := s.Acquire(ctx, k, "fp", time.Minute); l.Record == nil {
+			t.Errorf("live record %s evicted while an expired one was kept", k)
+		}
+	}
+
+	// Leases: a long lease first, then a short one that expires.
+	s2, now2 := clockStore(t, idempotency.MemoryConfig{MaxEntries: 3})
+	long, _ := s2.Acquire(ctx, "long", "fp", time.Hour)
+	s2.Acquire(ctx, "short", "fp", time.Second)
+	l, _ := s2.Acquire(ctx, "r", "fp", time.Minute)
+	s2.Complete(ctx, "r", l.Token, idempotency.Record{Fingerprint: "fp", Status: 201}, time.Hour)
+	*now2 = now2.Add(time.Minute)
+	if l, err := s2.Acquire(ctx, "x", "fp", time.Minute); err != nil || !l.Acquired {
+		t.Fatalf("Acquire x: %+v %v", l, err)
+	}
+	if l, _ := s2.Acquire(ctx, "r", "fp", time.Minute); l.Record == nil {
+		t.Error("live record evicted while an expired lease was kept")
+	}
+	if err := s2.Release(ctx, "long", long.Token); err != nil {
+		t.Errorf("live lease lost: %v", err)
+	}
+}

@@ -19,6 +19,12 @@ import (
 // Found in review: trailers must survive the held response (net/http drops
 // them when a Content-Length is set) and be replayed.
 func TestTrailersAreSentAndReplayed(t *testing.T) {
+	for _, h2 := range []bool{false, true} {
+		t.Run(map[bool]string{false: "HTTP/1.1", true: "HTTP/2"}[h2], func(t *testing.T) { testTrailers(t, h2) })
+	}
+}
+
+func testTrailers(t *testing.T, h2 bool) {
 	var runs atomic.Int64
 	h := newMW(t, idempotency.Config{}).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		runs.Add(1)
@@ -28,7 +34,13 @@ func TestTrailersAreSentAndReplayed(t *testing.T) {
 		w.Header().Set("X-Checksum", "abc")
 		w.Header().Set(http.TrailerPrefix+"X-Late", "z")
 	}))
-	srv := httptest.NewServer(h)
+	srv := httptest.NewUnstartedServer(h)
+	if h2 {
+		srv.EnableHTTP2 = true
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
 	defer srv.Close()
 	for i := range 2 {
 		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader("a"))
@@ -39,6 +51,9 @@ func TestTrailersAreSentAndReplayed(t *testing.T) {
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		if (resp.ProtoMajor == 2) != h2 {
+			t.Fatalf("HTTP/%d", resp.ProtoMajor)
+		}
 		if resp.StatusCode != 201 || string(b) != "hello" || resp.Trailer.Get("X-Checksum") != "abc" ||
 			resp.Trailer.Get("X-Late") != "z" || resp.Header.Get("X-Checksum") != "" {
 			t.Errorf("response %d: %d %q header %v trailer %v", i, resp.StatusCode, b, resp.Header, resp.Trailer)

@@ -325,7 +325,7 @@ func (m *Middleware) first(w http.ResponseWriter, r *http.Request, next http.Han
 	rec := getRecorder()
 	rec.m, rec.key, rec.fp, rec.token = m, key, fp, token
 	rec.takeSnapshot(w.Header())
-	rec.spy.rw = w
+	rec.spy.rw, rec.spy.rec = w, rec
 	rec.w.Reset(&rec.spy, rec)
 	rec.store = true
 	ctx := context.WithoutCancel(r.Context())

@@ -74,6 +74,7 @@ func (rec *recorder) takeSnapshot(h http.Header) {
 // http.ResponseController (which reaches it via Writer.Unwrap).
 type spyWriter struct {
 	rw       http.ResponseWriter
+	rec      *recorder
 	hijacked bool
 }
 
@@ -82,13 +83,35 @@ func (s *spyWriter) Write(p []byte) (int, error) { return s.rw.Write(p) }
 func (s *spyWriter) WriteHeader(code int)        { s.rw.WriteHeader(code) }
 func (s *spyWriter) Unwrap() http.ResponseWriter { return s.rw }
 
-// Hijack hands the connection over; the response is then not stored.
+// Hijack hands the connection over; the response is then not stored. A
+// status the handler committed before is sent first, as net/http sends it
+// on the connection it hands over (unless hijacking is not supported
+// below, as on HTTP/2: the response is then still held).
 func (s *spyWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if rec := s.rec; rec != nil && rec.store && rec.w.Committed() && canHijack(s.rw) {
+		if err := rec.forward(); err != nil {
+			return nil, nil, err
+		}
+	}
 	c, b, err := http.NewResponseController(s.rw).Hijack()
 	if err == nil {
 		s.hijacked = true
 	}
 	return c, b, err
+}
+
+// canHijack reports whether a writer in the chain below rw is a Hijacker.
+func canHijack(rw http.ResponseWriter) bool {
+	for {
+		if _, ok := rw.(http.Hijacker); ok {
+			return true
+		}
+		u, ok := rw.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return false
+		}
+		rw = u.Unwrap()
+	}
 }
 
 // storable reports whether a response with status code is stored.

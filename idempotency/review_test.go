@@ -321,3 +321,67 @@ func TestMemoryStoreEvictsExpiredBeforeLiveWithMixedTTLs(t *testing.T) {
 		t.Errorf("live lease lost: %v", err)
 	}
 }
+
+// Found in review: the status and header fields the handler wrote before
+// hijacking were held by the middleware and lost (the client read a
+// malformed response); net/http sends them on the connection it hands over.
+// The response must look as it does without the middleware.
+func TestHijackAfterWriteHeaderLooksAsWithoutTheMiddleware(t *testing.T) {
+	var runs atomic.Int64
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		runs.Add(1)
+		w.Header().Set("Content-Length", "3")
+		w.Header().Set("Connection", "close")
+		w.Header().Set("X-Before", "1")
+		w.WriteHeader(201)
+		c, rw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		rw.WriteString("raw")
+		rw.Flush()
+		c.Close()
+	})
+	get := func(h http.Handler) string {
+		srv := httptest.NewServer(h)
+		defer srv.Close()
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader("a"))
+		req.Header.Set("Idempotency-Key", "k")
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			return err.Error()
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.Status + " " + resp.Header.Get("X-Before") + " " + string(b)
+	}
+	want := get(handler)
+	h := newMW(t, idempotency.Config{}).Handler(handler)
+	for i := range 2 {
+		if got := get(h); got != want {
+			t.Fatalf("request %d: %q, without the middleware %q", i, got, want)
+		}
+	}
+	if runs.Load() != 3 {
+		t.Fatalf("runs %d: a hijacked response is not stored", runs.Load())
+	}
+}
+
+// On HTTP/2 Hijack fails: a handler that tries it and then answers normally
+// still has its response stored.
+func TestFailedHijackKeepsTheResponseStored(t *testing.T) {
+	var runs atomic.Int64
+	h := newMW(t, idempotency.Config{}).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		runs.Add(1)
+		w.WriteHeader(201)
+		if _, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			t.Error("hijacked an httptest.ResponseRecorder")
+		}
+		io.WriteString(w, "ok")
+	}))
+	do(h, post("k", "a"))
+	if w := do(h, post("k", "a")); w.Code != 201 || w.Body.String() != "ok" || runs.Load() != 1 {
+		t.Fatalf("%d %q runs %d", w.Code, w.Body, runs.Load())
+	}
+}

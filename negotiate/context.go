@@ -62,7 +62,10 @@ func (v *value) String() string {
 }
 
 // Result returns the negotiation outcome of the request whose context is
-// ctx, or the zero Choice when the middleware did not handle it.
+// ctx, or the zero Choice when the middleware did not handle it. With
+// nested middlewares (media types for a whole mux, languages on one route)
+// each dimension comes from the innermost middleware negotiating it, and
+// Fallback is true if any of them fell back.
 func Result(ctx context.Context) Choice {
 	if v, ok := ctx.Value(ctxKey{}).(*value); ok {
 		return v.choice

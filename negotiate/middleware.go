@@ -55,6 +55,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// WithContext is inlined and its copy does not escape: the request
 	// lives in v, allocated with it.
 	v.req = *r.WithContext(v)
+	if outer, ok := v.Context.Value(ctxKey{}).(*value); ok {
+		v.choice = outer.choice // an outer middleware's dimensions stay
+	}
 	if len(c.types) > 0 {
 		v.choice.MediaType = c.typeNames[idx[dimType]]
 	}
@@ -64,7 +67,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(c.charsets) > 0 {
 		v.choice.Charset = c.charsets[idx[dimCharset]]
 	}
-	v.choice.Fallback = fallback
+	v.choice.Fallback = v.choice.Fallback || fallback
 
 	hd := w.Header()
 	c.addVary(hd, v.vary[:])

@@ -129,3 +129,23 @@ func TestNilAndZeroMiddlewarePassThrough(t *testing.T) {
 		}
 	}
 }
+
+// Found in review: with two negotiating middlewares (media types for the
+// whole mux, languages on one route), the inner one's Result hid the outer
+// one's choice.
+func TestNestedMiddlewaresMergeTheirResults(t *testing.T) {
+	types := mustNew(t, negotiate.Config{Types: []string{"application/json", "text/html"}})
+	langs := mustNew(t, negotiate.Config{Languages: []string{"en", "fr"}, Fallback: true})
+	var got negotiate.Choice
+	h := types.Handler(langs.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = negotiate.Result(r.Context())
+	})))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, get(map[string]string{"Accept": "text/html", "Accept-Language": "de"}))
+	if want := (negotiate.Choice{MediaType: "text/html", Language: "en", Fallback: true}); got != want {
+		t.Errorf("Result = %+v, want %+v", got, want)
+	}
+	if v := rec.Header().Values("Vary"); !slices.Equal(v, []string{"Accept", "Accept-Language"}) {
+		t.Errorf("Vary = %q", v)
+	}
+}

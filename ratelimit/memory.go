@@ -257,9 +257,10 @@ func (s *MemoryStore) Take(_ context.Context, key string, policies []Policy, cos
 		return false, ErrInvalidPolicy
 	}
 	var (
-		next   [maxInline]tat
-		exists [maxInline]bool
-		allOK  = true
+		next    [maxInline]tat
+		exists  [maxInline]bool
+		allOK   = true
+		evicted bool
 	)
 	h := maphash.String(s.seed, key)
 	sh := &s.shards[h>>48&s.mask]
@@ -308,20 +309,25 @@ func (s *MemoryStore) Take(_ context.Context, key string, policies []Policy, cos
 		}
 		g.state(st, d.ns, d.frac)
 		if allOK {
-			s.store(sh, h^set.nh[i], i < maxInline && exists[i], tat{d.ns + now, d.frac}, now)
+			// After an eviction, an entry found before may be the one it
+			// took: look again rather than overfill the shard.
+			if s.store(sh, h^set.nh[i], i < maxInline && exists[i] && !evicted, tat{d.ns + now, d.frac}, now) {
+				evicted = true
+			}
 		}
 	}
 	sh.mu.Unlock()
 	return allOK, nil
 }
 
-// store writes t for the entry ek, evicting at the shard's cap. sh.mu is
-// held.
-func (s *MemoryStore) store(sh *shard, ek uint64, exists bool, t tat, now int64) {
+// store writes t for the entry ek, evicting at the shard's cap; it reports
+// whether it evicted an entry. exists is a promise that ek is in sh.m.
+// sh.mu is held.
+func (s *MemoryStore) store(sh *shard, ek uint64, exists bool, t tat, now int64) (evicted bool) {
 	if !exists && len(sh.m) >= s.perShard {
 		if _, ok := sh.m[ek]; ok {
 			sh.m[ek] = t
-			return
+			return false
 		}
 		victim, vt, n := uint64(0), int64(math.MaxInt64), 0
 		for k, e := range sh.m {
@@ -337,6 +343,8 @@ func (s *MemoryStore) store(sh *shard, ek uint64, exists bool, t tat, now int64)
 			}
 		}
 		delete(sh.m, victim)
+		evicted = true
 	}
 	sh.m[ek] = t
+	return evicted
 }

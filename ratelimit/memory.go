@@ -20,7 +20,12 @@ type MemoryConfig struct {
 	// is full, a new key evicts, from a sample of 8 entries of that shard,
 	// one whose bucket is full again (it carries no state) or else the one
 	// closest to full, so a flood of new keys sheds the least information
-	// and rarely a limited client's state. Each shard holds at most
+	// and rarely a limited client's state: a limited key is evicted only
+	// once the sample holds no entry closer to full than it, so a flood of
+	// fresh keys (one request each) never evicts it; an attacker must drain
+	// other keys deeper than the victim, which took 1.7 × MaxKeys ×
+	// (Limit+Burst) requests to reset one limited key (measured in
+	// TestFloodingFreshKeysDoesNotResetALimitedKey). Each shard holds at most
 	// MaxKeys/Shards entries, so eviction can start a little before MaxKeys
 	// entries in all (1M keys in a 2^20 store: 99.7% kept).
 	MaxKeys int

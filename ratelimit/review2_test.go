@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"runtime"
 	"strings"
 	"sync"
@@ -190,5 +191,52 @@ func TestRejectionsAreProblemDocuments(t *testing.T) {
 	h.ServeHTTP(rec, r)
 	if rec.Code != 429 || rec.Body.Len() != 0 || rec.Header().Get("Retry-After") == "" {
 		t.Fatalf("HEAD: %d %q %v", rec.Code, rec.Body, rec.Header())
+	}
+}
+
+// The same client is one key however its address is written (native or
+// IPv4-mapped, with a zone, through a proxy), and the IPv6 prefix edges are
+// exact: the two ends of one /64 share a bucket, the next /64 does not.
+func TestKeysBucketTheSameClientOnce(t *testing.T) {
+	proxies := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("::ffff:172.16.0.0/108")}
+	one := []ratelimit.Policy{{Name: "p", Limit: 1, Period: time.Hour}}
+	type req struct{ remote, xff string }
+	tests := []struct {
+		name        string
+		cfg         ratelimit.Config
+		first, same req
+		other       req
+	}{
+		{"IPv4-mapped peer is the IPv4 peer", ratelimit.Config{}, req{"198.51.100.7:1", ""}, req{"[::ffff:198.51.100.7]:2", ""}, req{"198.51.100.8:1", ""}},
+		{"zone ignored", ratelimit.Config{}, req{"[fe80::1%eth0]:1", ""}, req{"[fe80::1%eth1]:1", ""}, req{"[fe80:0:0:1::1]:1", ""}},
+		{"/64 ends share a bucket, the next /64 does not", ratelimit.Config{}, req{"[2001:db8:0:1::]:1", ""}, req{"[2001:db8:0:1:ffff:ffff:ffff:ffff]:1", ""}, req{"[2001:db8:0:2::]:1", ""}},
+		{"/48", ratelimit.Config{IPv6Prefix: 48}, req{"[2001:db8:0:1::]:1", ""}, req{"[2001:db8:0:ffff::1]:1", ""}, req{"[2001:db8:1::]:1", ""}},
+		{"/128", ratelimit.Config{IPv6Prefix: 128}, req{"[2001:db8::1]:1", ""}, req{"[2001:db8::1]:2", ""}, req{"[2001:db8::2]:1", ""}},
+		{"IPv4 /24", ratelimit.Config{IPv4Prefix: 24}, req{"198.51.100.1:1", ""}, req{"198.51.100.255:1", ""}, req{"198.51.101.0:1", ""}},
+		{"proxied mapped client is the IPv4 client", ratelimit.Config{TrustedProxies: proxies}, req{"10.0.0.1:1", "198.51.100.7"}, req{"10.0.0.2:1", "::ffff:198.51.100.7, 10.9.9.9"}, req{"10.0.0.1:1", "198.51.100.8"}},
+		{"mapped trusted-proxy prefix", ratelimit.Config{TrustedProxies: proxies}, req{"172.16.0.1:1", "198.51.100.7"}, req{"[::ffff:172.16.0.2]:1", "198.51.100.7"}, req{"172.16.0.1:1", "198.51.100.9"}},
+		{"proxied client with a port", ratelimit.Config{TrustedProxies: proxies}, req{"10.0.0.1:1", "[2001:db8:0:1::1]:443"}, req{"10.0.0.1:1", "2001:db8:0:1::2"}, req{"10.0.0.1:1", "2001:db8:0:2::1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := tt.cfg
+			cfg.Policies = one
+			h := mustNew(t, cfg).Handler(okHandler)
+			send := func(q req) int {
+				if q.xff == "" {
+					return do(h, q.remote).Code
+				}
+				return do(h, q.remote, "X-Forwarded-For", q.xff).Code
+			}
+			if c := send(tt.first); c != 204 {
+				t.Fatalf("first: %d", c)
+			}
+			if c := send(tt.same); c != 429 {
+				t.Fatalf("same client %v: %d, want 429 (one bucket)", tt.same, c)
+			}
+			if c := send(tt.other); c != 204 {
+				t.Fatalf("other client %v: %d, want its own bucket", tt.other, c)
+			}
+		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/big"
 	"math/rand/v2"
+	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
@@ -363,4 +364,40 @@ func TestCloseFailsClosed(t *testing.T) {
 		t.Fatalf("after Close: %d %v", rec.Code, rec.Header())
 	}
 	_ = context.Background
+}
+
+// Extreme but valid policies and costs: no panic, no overflow, fields that
+// stay canonical structured fields, Retry-After a positive whole number.
+func TestExtremePoliciesAndCostsStayExact(t *testing.T) {
+	const maxSF = 999_999_999_999_999
+	policies := []ratelimit.Policy{
+		{Name: "max-per-ns", Limit: maxSF, Period: 1},
+		{Name: "max-per-century", Limit: maxSF, Period: 1 << 60},
+		{Name: "one-per-36y", Limit: 1, Period: 1 << 60},
+		{Name: "burst-max", Limit: 1, Period: time.Nanosecond, Burst: maxSF - 1},
+	}
+	for _, p := range policies {
+		for _, cost := range []int64{-5, 0, 1, 2, maxSF, math.MaxInt64} {
+			s, c := newStore(t, ratelimit.MemoryConfig{})
+			m, err := ratelimit.New(ratelimit.Config{Store: s, Policies: []ratelimit.Policy{p}, Cost: func(*http.Request) int64 { return cost }})
+			if err != nil {
+				t.Fatalf("%+v: %v", p, err)
+			}
+			h := m.Handler(okHandler)
+			for range 3 {
+				rec := do(h, "192.0.2.1:1")
+				for _, f := range []string{"RateLimit", "RateLimit-Policy"} {
+					if why := strictSF(rec.Header().Get(f)); why != "" {
+						t.Fatalf("%+v cost %d: %s %q: %s", p, cost, f, rec.Header().Get(f), why)
+					}
+				}
+				if rec.Code == 429 {
+					if n, err := strconv.ParseInt(rec.Header().Get("Retry-After"), 10, 64); err != nil || n < 1 {
+						t.Fatalf("%+v cost %d: Retry-After %q", p, cost, rec.Header().Get("Retry-After"))
+					}
+				}
+				c.advance(time.Duration(1 << 59))
+			}
+		}
+	}
 }

@@ -43,7 +43,8 @@ type Config struct {
 	// to left, skipping hops that are themselves trusted: the first
 	// untrusted address is the client. Anything a client writes further
 	// left is never read, so a client cannot choose its key. Empty (the
-	// default): the connection's address is the client.
+	// default): the connection's address is the client. A /0 (trusting
+	// every peer) is refused.
 	TrustedProxies []netip.Prefix
 
 	// ProxyHeader is the header the trusted proxies append to:
@@ -218,8 +219,13 @@ func compile(cfg Config) (*compiled, error) {
 			bad("TrustedProxies[%d]: want a valid prefix without host bits or zone (value %q)", i, p.String())
 			continue
 		}
+		orig := p
 		if p.Addr().Is4In6() && p.Bits() >= 96 {
 			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		}
+		if p.Bits() == 0 {
+			bad("TrustedProxies[%d]: a /0 trusts every peer, so any client could choose its key with a forged header; list the proxies' own prefixes (value %q)", i, orig.String())
+			continue
 		}
 		c.trusted = append(c.trusted, p)
 	}

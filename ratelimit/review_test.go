@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"net/http"
+	"net/netip"
 	"net/http/httptest"
 	"strconv"
 	"strings"
@@ -398,6 +399,18 @@ func TestExtremePoliciesAndCostsStayExact(t *testing.T) {
 				}
 				c.advance(time.Duration(1 << 59))
 			}
+		}
+	}
+}
+
+// Trusting every address (a /0) would let any client choose its key with a
+// forged X-Forwarded-For: New refuses it, naming the field and value.
+func TestNewRejectsTrustingEveryAddress(t *testing.T) {
+	for _, p := range []string{"0.0.0.0/0", "::/0", "::ffff:0.0.0.0/96"} {
+		_, err := ratelimit.New(ratelimit.Config{Policies: []ratelimit.Policy{{Name: "p", Limit: 1, Period: time.Second}},
+			TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix(p)}})
+		if err == nil || !strings.Contains(err.Error(), "TrustedProxies[1]") || !strings.Contains(err.Error(), p) {
+			t.Errorf("%s: %v, want an error naming TrustedProxies[1] and the value", p, err)
 		}
 	}
 }

@@ -261,12 +261,20 @@ func (s *MemoryStore) Take(_ context.Context, key string, policies []Policy, cos
 	if !ok {
 		return false, ErrInvalidPolicy
 	}
+	// Every policy's charged state is computed before any is written: a
+	// write may evict another entry of this key, which must not then be
+	// read back as empty. Up to maxInline policies this lives on the stack.
 	var (
-		next    [maxInline]tat
-		exists  [maxInline]bool
-		allOK   = true
-		evicted bool
+		nextBuf   [maxInline]tat
+		existsBuf [maxInline]bool
+		next      = nextBuf[:]
+		exists    = existsBuf[:]
+		allOK     = true
+		evicted   bool
 	)
+	if len(policies) > maxInline {
+		next, exists = make([]tat, len(policies)), make([]bool, len(policies))
+	}
 	h := maphash.String(s.seed, key)
 	sh := &s.shards[h>>48&s.mask]
 	now := s.clock()
@@ -279,9 +287,7 @@ func (s *MemoryStore) Take(_ context.Context, key string, policies []Policy, cos
 		st := &states[i]
 		st.Allowed = !less(g.capNs, g.capF, nns, nf)
 		st.RetryAfter = 0
-		if i < maxInline {
-			next[i], exists[i] = tat{nns, nf}, found
-		}
+		next[i], exists[i] = tat{nns, nf}, found
 		if !st.Allowed {
 			allOK = false
 			// Admitted once d has shrunk to capacity - cost*T.
@@ -300,23 +306,17 @@ func (s *MemoryStore) Take(_ context.Context, key string, policies []Policy, cos
 	}
 	for i := range policies {
 		g, st := &set.gs[i], &states[i]
-		var d tat
-		switch {
-		case !allOK:
-			// Nothing is charged: every policy reports its state without
-			// this request.
+		d := next[i]
+		if !allOK {
+			// Nothing is charged (nothing was written either): every
+			// policy reports its state without this request.
 			d.ns, d.frac = g.delay(sh.m[h^set.nh[i]], now)
-		case i < maxInline:
-			d = next[i]
-		default:
-			dns, df := g.delay(sh.m[h^set.nh[i]], now)
-			d.ns, d.frac = g.charge(dns, df, cost)
 		}
 		g.state(st, d.ns, d.frac)
 		if allOK {
 			// After an eviction, an entry found before may be the one it
 			// took: look again rather than overfill the shard.
-			if s.store(sh, h^set.nh[i], i < maxInline && exists[i] && !evicted, tat{d.ns + now, d.frac}, now) {
+			if s.store(sh, h^set.nh[i], exists[i] && !evicted, tat{d.ns + now, d.frac}, now) {
 				evicted = true
 			}
 		}

@@ -414,3 +414,28 @@ func TestNewRejectsTrustingEveryAddress(t *testing.T) {
 		}
 	}
 }
+
+// With more policies than the store keeps inline (4), an eviction made while
+// writing one policy's entry must not make a later policy's entry of the
+// same key start again from empty: the charge it carried is kept.
+func TestEvictionDuringATakeKeepsLaterPoliciesCharges(t *testing.T) {
+	s, _ := newStore(t, ratelimit.MemoryConfig{MaxKeys: 8, Shards: 1})
+	var ps []ratelimit.Policy
+	for i := range 4 {
+		ps = append(ps, ratelimit.Policy{Name: fmt.Sprint("p", i), Limit: 1, Period: time.Second})
+	}
+	last := ratelimit.Policy{Name: "last", Limit: 2, Period: 2 * time.Hour} // C = 2, T = 1 h
+	ps = append(ps, last)
+	other := ratelimit.Policy{Name: "o", Limit: 1, Period: 3 * time.Hour}
+	take(t, s, "k", 1, last) // k has used 1 of 2
+	for i := range 7 {
+		take(t, s, fmt.Sprint("x", i), 1, other)
+	}
+	ok, st := take(t, s, "k", 1, ps...) // 2 of 2; the new p0-p3 entries evict
+	if !ok || st[4].Remaining != 0 {
+		t.Fatalf("second request: %v %+v", ok, st[4])
+	}
+	if ok, st := take(t, s, "k", 1, last); ok {
+		t.Fatalf("third request admitted (%+v): the eviction reset policy %q", st[0], last.Name)
+	}
+}

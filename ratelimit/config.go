@@ -25,7 +25,8 @@ type Config struct {
 	Policies []Policy
 
 	// Store keeps the per-key state. nil: a MemoryStore with the default
-	// MemoryConfig, owned by the Middleware (Close closes it).
+	// MemoryConfig, owned by the Middleware (Close closes it). A
+	// *MemoryStore must come from NewMemoryStore.
 	Store Store
 
 	// KeyFunc returns the key requests are counted under (an API key, a
@@ -208,6 +209,11 @@ func compile(cfg Config) (*compiled, error) {
 		}
 	}
 	c.policies = append([]Policy(nil), cfg.Policies...)
+	if ms, ok := cfg.Store.(*MemoryStore); ok && ms == nil {
+		bad("Store: a *MemoryStore must come from NewMemoryStore (value nil)")
+	} else if ok && len(ms.shards) == 0 {
+		bad("Store: a *MemoryStore must come from NewMemoryStore (value a zero MemoryStore)")
+	}
 	if cfg.MaxKeyLen < 0 {
 		bad("MaxKeyLen: must be >= 0 (value %d)", cfg.MaxKeyLen)
 	}

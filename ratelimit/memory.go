@@ -34,6 +34,8 @@ type MemoryConfig struct {
 	Shards int
 }
 
+var errZeroStore = errors.New("ratelimit: MemoryStore not made by NewMemoryStore")
+
 // ErrClosed is returned by Take on a closed MemoryStore.
 var ErrClosed = errors.New("ratelimit: store closed")
 
@@ -253,6 +255,9 @@ func (g *gcra) charge(dns, df, cost int64) (int64, int64) {
 func (s *MemoryStore) Take(_ context.Context, key string, policies []Policy, cost int64, states []State) (bool, error) {
 	if s.closed.Load() {
 		return false, ErrClosed
+	}
+	if len(s.shards) == 0 {
+		return false, errZeroStore
 	}
 	if cost < 1 || len(states) < len(policies) {
 		return false, ErrInvalidPolicy

@@ -439,3 +439,23 @@ func TestEvictionDuringATakeKeepsLaterPoliciesCharges(t *testing.T) {
 		t.Fatalf("third request admitted (%+v): the eviction reset policy %q", st[0], last.Name)
 	}
 }
+
+// A careless Store (a nil or zero *MemoryStore) is a configuration error
+// from New, and a zero MemoryStore used directly fails with an error, not a
+// panic at request time.
+func TestNilOrZeroMemoryStoreIsAnError(t *testing.T) {
+	pol := []ratelimit.Policy{{Name: "p", Limit: 1, Period: time.Second}}
+	var nilStore *ratelimit.MemoryStore
+	for name, s := range map[string]ratelimit.Store{"nil *MemoryStore": nilStore, "zero MemoryStore": &ratelimit.MemoryStore{}} {
+		if _, err := ratelimit.New(ratelimit.Config{Policies: pol, Store: s}); err == nil || !strings.Contains(err.Error(), "Store") {
+			t.Errorf("%s: New: %v, want an error naming Store", name, err)
+		}
+	}
+	var zero ratelimit.MemoryStore
+	if _, err := zero.Take(context.Background(), "k", pol, 1, make([]ratelimit.State, 1)); err == nil {
+		t.Error("zero MemoryStore: Take succeeded")
+	}
+	if zero.Len() != 0 || zero.Close() != nil {
+		t.Error("zero MemoryStore: Len or Close")
+	}
+}

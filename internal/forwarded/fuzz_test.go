@@ -14,12 +14,8 @@ import (
 func checkClient(t *testing.T, name string, client func(netip.Addr, []string, forwarded.Trusted) netip.Addr, a, b, appended, want string) {
 	peer := netip.MustParseAddr("10.0.0.1")
 	got := client(peer, []string{a, b}, proxies)
-	if got != peer {
-		s := got.String()
-		in := strings.ToLower(a + b)
-		if !strings.Contains(in, s) && !strings.Contains(in, "::") && !strings.Contains(in, "ffff") && !strings.Contains(in, ".") {
-			t.Fatalf("%s(%q, %q) = %s, not in the input", name, a, b, got)
-		}
+	if got != peer && !written(got, a+","+b) {
+		t.Fatalf("%s(%q, %q) = %s, not in the input", name, a, b, got)
 	}
 	if got := client(peer, []string{a, appended}, proxies); got.String() != want {
 		t.Fatalf("%s: client-written %q overrode the proxy's element: %s", name, a, got)
@@ -33,6 +29,22 @@ func checkClient(t *testing.T, name string, client func(netip.Addr, []string, fo
 	if j := client(peer, []string{a + "," + b}, proxies); j != got {
 		t.Fatalf("%s: %s on two lines, %s joined", name, got, j)
 	}
+}
+
+// written reports whether some run of address characters in s parses to a
+// (in whatever spelling: "0:0::0" is "::").
+func written(a netip.Addr, s string) bool {
+	runs := strings.FieldsFunc(s, func(r rune) bool {
+		return !strings.ContainsRune("0123456789abcdefABCDEF:.", r)
+	})
+	for _, run := range runs {
+		for _, cand := range []string{run, strings.TrimSuffix(run, ":"), run[:max(strings.LastIndexByte(run, ':'), 0)]} {
+			if b, err := netip.ParseAddr(cand); err == nil && b.Unmap() == a {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func FuzzClientXFF(f *testing.F) {

@@ -70,8 +70,9 @@ type Config struct {
 	Cost func(r *http.Request) int64
 
 	// Concurrency, when > 0, limits how many requests of one key run at
-	// once in this process, released when the handler returns or panics.
-	// Over the limit: 429. Advertised as policy "concurrency" with
+	// once in this process, released when the handler returns or panics
+	// (a handler that hijacks the connection, e.g. for a WebSocket, holds
+	// its slot until it returns). Over the limit: 429. Advertised as policy "concurrency" with
 	// qu="concurrent-requests".
 	Concurrency int64
 

@@ -364,7 +364,6 @@ func TestCloseFailsClosed(t *testing.T) {
 	if rec := do(h, "192.0.2.1:1"); rec.Code != 503 || rec.Header().Get("Retry-After") != "1" {
 		t.Fatalf("after Close: %d %v", rec.Code, rec.Header())
 	}
-	_ = context.Background
 }
 
 // Extreme but valid policies and costs: no panic, no overflow, fields that

@@ -76,3 +76,30 @@ func TestHostileFieldsCostNoAllocation(t *testing.T) {
 		}
 	}
 }
+
+// RFC 7239 §6: a node's port may be obfuscated ("_" and 1+ of ALPHA,
+// DIGIT, ".", "_", "-") while its address is real: the address is the
+// client's, not a reason to end the walk at the proxy.
+func TestObfuscatedPortKeepsTheAddress(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{`192.0.2.43:_p1`, "192.0.2.43"},
+		{`[2001:db8:cafe::17]:_a.b-c_d`, "2001:db8:cafe::17"},
+		{`192.0.2.43:_`, ""},
+		{`192.0.2.43:_a b`, ""},
+		{`192.0.2.43:_a!`, ""},
+		{`[2001:db8::1]:_`, ""},
+	} {
+		a, ok := forwarded.ParseNode(tt.in)
+		got := ""
+		if ok {
+			got = a.String()
+		}
+		if got != tt.want {
+			t.Errorf("ParseNode(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	peer := netip.MustParseAddr("10.0.0.1")
+	if got := forwarded.ClientForwarded(peer, []string{`for="198.51.100.1:_443"`}, proxies); got.String() != "198.51.100.1" {
+		t.Errorf("Forwarded with an obfuscated port: %s", got)
+	}
+}

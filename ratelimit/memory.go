@@ -23,8 +23,8 @@ type MemoryConfig struct {
 	// and rarely a limited client's state: a limited key is evicted only
 	// once the sample holds no entry closer to full than it, so a flood of
 	// fresh keys (one request each) never evicts it; an attacker must drain
-	// other keys deeper than the victim, which took 1.7 × MaxKeys ×
-	// (Limit+Burst) requests to reset one limited key (measured in
+	// other keys deeper than the victim, which took 0.7-1.7 × MaxKeys ×
+	// (Limit+Burst) requests to reset one limited key (repeated runs of
 	// TestFloodingFreshKeysDoesNotResetALimitedKey). Each shard holds at most
 	// MaxKeys/Shards entries, so eviction can start a little before MaxKeys
 	// entries in all (1M keys in a 2^20 store: 99.7% kept).
@@ -321,7 +321,7 @@ func (s *MemoryStore) Take(_ context.Context, key string, policies []Policy, cos
 		if allOK {
 			// After an eviction, an entry found before may be the one it
 			// took: look again rather than overfill the shard.
-			if s.store(sh, h^set.nh[i], exists[i] && !evicted, tat{d.ns + now, d.frac}, now) {
+			if s.store(sh, h, set.nh, i, exists[i] && !evicted, tat{d.ns + now, d.frac}, now) {
 				evicted = true
 			}
 		}
@@ -330,27 +330,47 @@ func (s *MemoryStore) Take(_ context.Context, key string, policies []Policy, cos
 	return allOK, nil
 }
 
-// store writes t for the entry ek, evicting at the shard's cap; it reports
-// whether it evicted an entry. exists is a promise that ek is in sh.m.
-// sh.mu is held.
-func (s *MemoryStore) store(sh *shard, ek uint64, exists bool, t tat, now int64) (evicted bool) {
+// store writes t for the entry of key hash h and policy i (its name hash
+// nh[i]), evicting at the shard's cap; it reports whether it evicted an
+// entry. exists is a promise that the entry is in sh.m. The victim is never
+// another entry of this key under these policies (written by this Take, or
+// about to be), unless the shard holds nothing else. sh.mu is held.
+func (s *MemoryStore) store(sh *shard, h uint64, nh []uint64, i int, exists bool, t tat, now int64) (evicted bool) {
+	ek := h ^ nh[i]
 	if !exists && len(sh.m) >= s.perShard {
 		if _, ok := sh.m[ek]; ok {
 			sh.m[ek] = t
 			return false
 		}
-		victim, vt, n := uint64(0), int64(math.MaxInt64), 0
+		var (
+			victim, own uint64
+			vt, ot      = int64(math.MaxInt64), int64(math.MaxInt64)
+			found       bool
+			n           int
+		)
+	sample:
 		for k, e := range sh.m {
+			for _, x := range nh {
+				if k^h == x {
+					if e.ns < ot {
+						own, ot = k, e.ns
+					}
+					continue sample
+				}
+			}
 			if e.ns <= now {
-				victim = k
+				victim, found = k, true
 				break
 			}
 			if e.ns < vt {
-				victim, vt = k, e.ns
+				victim, vt, found = k, e.ns, true
 			}
 			if n++; n == 8 {
 				break
 			}
+		}
+		if !found {
+			victim = own
 		}
 		delete(sh.m, victim)
 		evicted = true

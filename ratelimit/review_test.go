@@ -458,3 +458,22 @@ func TestNilOrZeroMemoryStoreIsAnError(t *testing.T) {
 		t.Error("zero MemoryStore: Len or Close")
 	}
 }
+
+// An eviction never takes an entry the same Take just wrote: a fresh key
+// charged under two policies keeps both charges even when its new entry is
+// the closest to full in a full shard.
+func TestEvictionSparesTheEntriesOfTheCurrentTake(t *testing.T) {
+	s, _ := newStore(t, ratelimit.MemoryConfig{MaxKeys: 8, Shards: 1})
+	a := ratelimit.Policy{Name: "a", Limit: 1, Period: time.Second}
+	b := ratelimit.Policy{Name: "b", Limit: 1, Period: time.Hour}
+	other := ratelimit.Policy{Name: "o", Limit: 1, Period: 3 * time.Hour}
+	for i := range 8 {
+		take(t, s, fmt.Sprint("x", i), 1, other)
+	}
+	if ok, _ := take(t, s, "k", 1, a, b); !ok {
+		t.Fatal("first request denied")
+	}
+	if ok, st := take(t, s, "k", 1, a, b); ok || st[0].Allowed {
+		t.Fatalf("second request at the same instant: %v %+v, want policy a to deny (its entry was evicted)", ok, st)
+	}
+}

@@ -41,6 +41,7 @@ func TestCompressionDecodedByTheBrowser(t *testing.T) {
 			if wire <= 0 || wire*4 > float64(len(bigText)) {
 				t.Errorf("%v body bytes on the wire for %d decoded: not compressed", wire, len(bigText))
 			}
+			t.Logf("%s: %.0f bytes on the wire for %d decoded, %s", coding, wire, len(bigText), resp.Protocol)
 			if vary := header(resp.Headers, "Vary"); !strings.Contains(strings.ToLower(vary), "accept-encoding") {
 				t.Errorf("Vary %q lacks Accept-Encoding", vary)
 			}

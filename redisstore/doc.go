@@ -63,9 +63,9 @@
 // call goes through, whose success closes it. A dead Redis therefore costs
 // at most Timeout per request for the first few requests, then nothing, and
 // a restarted Redis is used again within the cooldown. Every Redis failure
-// wraps ErrUnavailable; the middleware then applies its choice (both
-// answer 503 problem+json by default, ratelimit with Retry-After: 1; with
-// FailOpen, ratelimit admits and logs, idempotency runs the handler
+// wraps ErrUnavailable; the middleware then applies its choice: ratelimit
+// admits and logs by default (FailClosed: 503 with Retry-After: 1),
+// idempotency answers 503 problem+json by default (FailOpen runs the handler
 // unprotected).
 // A caller whose own context ends is not counted as a Redis failure.
 //

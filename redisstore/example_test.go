@@ -114,7 +114,7 @@ func ExampleNewRateLimit() {
 		Policies: []ratelimit.Policy{{Name: "default", Limit: 2, Period: time.Minute}},
 		Store:    store,
 		KeyFunc:  func(r *http.Request) (string, error) { return r.Header.Get("X-Api-Key"), nil },
-		FailOpen: true, // Redis down: admit and log (the default answers 503)
+		// Redis down: admitted and logged (the default); FailClosed answers 503.
 	})
 	if err != nil {
 		fmt.Println(err)

@@ -368,9 +368,9 @@ func testHTTPIdempotencyOnce(t *testing.T, topo topology) {
 	})
 }
 
-// TestHTTPFaults stops Redis under running apps. Rate limit: by default
-// (FailOpen false, ratelimit.Config) 503 with Retry-After: 1; with FailOpen
-// the request is admitted and the error logged. Idempotency: 503
+// TestHTTPFaults stops Redis under running apps. Rate limit: by default the
+// request is admitted and the error logged; with FailClosed, 503 with
+// Retry-After: 1. Idempotency: 503
 // problem+json by default. Each request costs at most the store's Timeout
 // (50 ms) + 5 ms while the breaker is closed, then nearly nothing; after
 // the restart the apps serve normally again within a second.
@@ -385,13 +385,13 @@ func TestHTTPFaults(t *testing.T) {
 		method   string
 	}{
 		{
-			name: "RateLimitFailClosedByDefault",
+			name: "RateLimitFailClosed",
 			app: func(t *testing.T, srv *redisServer) (http.Handler, interface{ CircuitOpen() bool }, *lockedBuffer) {
 				s, err := redisstore.NewRateLimit(newClient(t, srv.Addr), redisstore.Options{BreakerThreshold: faultThreshold})
 				if err != nil {
 					t.Fatal(err)
 				}
-				return rateHandler(t, s, ratelimit.Config{Policies: policies}), s, nil
+				return rateHandler(t, s, ratelimit.Config{Policies: policies, FailClosed: true}), s, nil
 			},
 			up: status(http.StatusNoContent),
 			down: func(a answer) error {
@@ -404,14 +404,14 @@ func TestHTTPFaults(t *testing.T) {
 			method: http.MethodGet,
 		},
 		{
-			name: "RateLimitFailOpen",
+			name: "RateLimitFailOpenByDefault",
 			app: func(t *testing.T, srv *redisServer) (http.Handler, interface{ CircuitOpen() bool }, *lockedBuffer) {
 				s, err := redisstore.NewRateLimit(newClient(t, srv.Addr), redisstore.Options{BreakerThreshold: faultThreshold})
 				if err != nil {
 					t.Fatal(err)
 				}
 				logs := new(lockedBuffer)
-				return rateHandler(t, s, ratelimit.Config{Policies: policies, FailOpen: true, Logger: slog.New(slog.NewTextHandler(logs, nil))}), s, logs
+				return rateHandler(t, s, ratelimit.Config{Policies: policies, Logger: slog.New(slog.NewTextHandler(logs, nil))}), s, logs
 			},
 			up: status(http.StatusNoContent),
 			down: func(a answer) error {
@@ -527,7 +527,7 @@ func TestHTTPFaults(t *testing.T) {
 				t.Errorf("%d of 10 requests answered at once by the open breaker", fast)
 			}
 			if logs != nil && !strings.Contains(logs.String(), "redisstore: redis unavailable") {
-				t.Errorf("FailOpen: store errors not logged: %q", logs.String())
+				t.Errorf("fail open: store errors not logged: %q", logs.String())
 			}
 			srv.Restart(t)
 			t.Logf("worst %v with Redis down, %d of 10 answered by the open breaker; serving %v after the restart", worst, fast, waitFor(time.Second))

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jiec/httpmw/internal/writer"
 )
 
 // poolOf1 is a pool of exactly one holder, so that consecutive requests are
@@ -279,4 +281,203 @@ func TestTrailerRemovedAfterTheStatusIsNotSent(t *testing.T) {
 			t.Errorf("trailers %q, want X-Sum: abc and no X-Gone", res.Trailer)
 		}
 	})
+}
+
+// More layers than one Writer holds registrations for (maxVary, 4): the
+// ones writer.Vary refuses wrap with a Writer of their own, and every
+// dimension still arrives once, also when the handler replaces Vary.
+func TestVaryRegistrationsBeyondOneWritersSlots(t *testing.T) {
+	names := []string{"A1", "A2", "A3", "A4", "A5", "A6"}
+	mws := []func(http.Handler) http.Handler{varyLayer([]string{"Origin"}, true)}
+	for _, n := range names {
+		mws = append(mws, varyLayer([]string{n}, false))
+	}
+	var outer *writer.Writer
+	h := chain(mws...)(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		outer, _ = w.(*writer.Writer)
+		w.Header().Set("Vary", "a3, Accept")
+		w.WriteHeader(http.StatusOK)
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	want := []string{"a1", "a2", "a3", "a4", "a5", "a6", "accept", "origin"}
+	if got := varyTokens(rec.Result().Header); !slices.Equal(got, want) {
+		t.Errorf("Vary %q: tokens %q, want %q", rec.Result().Header.Values("Vary"), got, want)
+	}
+	if outer == nil {
+		t.Fatal("the handler got no Writer")
+	}
+	if writer.Vary(outer, []string{"Late"}) {
+		t.Error("writer.Vary registered on a committed Writer")
+	}
+}
+
+// Vary "*" from the handler stands alone whatever was registered, and a
+// registered "*" replaces the handler's list (RFC 9110 §12.5.5).
+func TestVaryStarAgainstRegistrations(t *testing.T) {
+	for _, tc := range []struct {
+		desc       string
+		registered []string
+		handler    []string // Vary lines the handler leaves
+		want       []string
+	}{
+		{"handler *", []string{"Origin", "Accept-Encoding"}, []string{"Accept", "*"}, []string{"*"}},
+		{"registered *", []string{"*"}, []string{"Accept"}, []string{"*"}},
+		{"registered list with *", []string{"Origin, *"}, nil, []string{"*"}},
+		{"* in a non-canonical key", []string{"Origin"}, nil, []string{"*"}},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			w := writer.New(rec, nil)
+			w.Vary(tc.registered)
+			if tc.handler != nil {
+				w.Header()["Vary"] = tc.handler
+			} else if tc.desc == "* in a non-canonical key" {
+				w.Header()["VARY"] = []string{"*"}
+			}
+			w.WriteHeader(http.StatusNoContent)
+			if got := rec.Result().Header["Vary"]; !slices.Equal(got, tc.want) {
+				t.Errorf("Vary %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// A handler that panics while a layer holds its status sends nothing of the
+// held response (as with net/http, which had not sent the buffered one
+// either), and a pooled Writer put back by a deferred Reset serves the next
+// request as new.
+func TestPanicWithHeldStatus(t *testing.T) {
+	var pool poolOf1
+	mw := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			h := pool.get()
+			h.buf = h.buf[:0]
+			h.Reset(rw, h)
+			defer func() {
+				h.Reset(nil, nil)
+				pool.put(h)
+			}()
+			next.ServeHTTP(&h.Writer, r)
+			if h.Committed() {
+				h.SendHeader()
+				_, _ = h.WriteDown(h.buf)
+			}
+			h.Done()
+		})
+	}
+	h := func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Has("panic") {
+			w.Header().Set("Trailer", "X-Sum")
+			w.Header().Set("X-Panicked", "1")
+			w.WriteHeader(http.StatusTeapot)
+			_, _ = io.WriteString(w, "partial")
+			w.Header().Set("X-Sum", "leaked")
+			panic(http.ErrAbortHandler)
+		}
+		_, _ = io.WriteString(w, "fine")
+	}
+	for _, p := range protos {
+		for _, wrapped := range []bool{false, true} {
+			name := p.name + map[bool]string{false: "/bare", true: "/held"}[wrapped]
+			t.Run(name, func(t *testing.T) {
+				var hh http.Handler = http.HandlerFunc(h)
+				if wrapped {
+					hh = mw(hh)
+				}
+				ts := httptest.NewUnstartedServer(hh)
+				ts.EnableHTTP2 = p.h2
+				ts.StartTLS()
+				defer ts.Close()
+				c := ts.Client()
+				c.Timeout = 10 * time.Second
+				if res, err := c.Get(ts.URL + "?panic"); err == nil {
+					_, err = io.ReadAll(res.Body)
+					res.Body.Close()
+					if err == nil {
+						t.Errorf("a panicking handler's response arrived: %d", res.StatusCode)
+					}
+				}
+				res, err := c.Get(ts.URL)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				if res.StatusCode != http.StatusOK || string(body) != "fine" || res.Header.Get("X-Panicked") != "" ||
+					res.Header.Get("Trailer") != "" || len(res.Trailer) != 0 {
+					t.Errorf("next request: %d %q, header %v, trailers %v", res.StatusCode, body, res.Header, res.Trailer)
+				}
+			})
+		}
+	}
+}
+
+// http.ResponseController deadlines set from another goroutine while the
+// handler writes and flushes through the Writers (a watchdog does so) race
+// with nothing (run with -race).
+func TestConcurrentDeadlinesWhileWriting(t *testing.T) {
+	h := func(w http.ResponseWriter, _ *http.Request) {
+		rc := http.NewResponseController(w)
+		stop := make(chan struct{})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				far := time.Now().Add(time.Minute)
+				_ = rc.SetWriteDeadline(far)
+				_ = rc.SetReadDeadline(far)
+			}
+		}()
+		for range 50 {
+			if _, err := io.WriteString(w, "chunk "); err != nil {
+				break
+			}
+			if err := rc.Flush(); err != nil {
+				break
+			}
+		}
+		close(stop)
+		<-done
+	}
+	forEach(t, false, h, func(t *testing.T, r *rig) {
+		res, body := r.get(t, http.MethodGet)
+		r.wait(t)
+		if want := r.st.want(strings.Repeat("chunk ", 50)); res.StatusCode != http.StatusOK || body != want {
+			t.Errorf("got %d, %d bytes; want 200, %d bytes", res.StatusCode, len(body), len(want))
+		}
+	})
+}
+
+// ReadFrom through reused Writers allocates nothing of its own, with and
+// without a transform (its copy buffer is pooled; io.Copy allocated 32 KiB
+// a call where a BodyInterceptor stands).
+func TestReadFromPooledAllocations(t *testing.T) {
+	rw := &discardRW{h: make(http.Header)}
+	src := strings.NewReader("")
+	var only io.Reader = struct{ io.Reader }{src} // no WriteTo: ReadFrom copies
+	var o observer
+	var p pooledBody
+	for _, transform := range []bool{false, true} {
+		n := testing.AllocsPerRun(100, func() {
+			src.Reset("some body bytes")
+			o.Reset(rw, &o)
+			var w io.ReaderFrom = &o.Writer
+			if transform {
+				p.Reset(&o.Writer, &p)
+				w = &p.Writer
+			}
+			if _, err := w.ReadFrom(only); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if n != 0 {
+			t.Errorf("transform %v: %v allocations per ReadFrom", transform, n)
+		}
+	}
 }

@@ -255,7 +255,7 @@ func (w *Writer) detach() {
 // copied: net/http reads them after the middleware has put w back into its
 // pool, and the reusable copy they came from is cleared by Reset.
 // Every middleware that owns a Writer calls it once it has written the whole
-// response, before it returns.
+// response, before it returns; trailer values of its own it sets after Done.
 func (w *Writer) Done() {
 	if w.status == 0 {
 		// net/http sends the header map with 200 when the handler

@@ -50,6 +50,10 @@ type HijackInterceptor interface {
 	OnHijack()
 }
 
+// maxPooledFields bounds the header copy (see Writer.late) that Reset keeps
+// for the next request.
+const maxPooledFields = 64
+
 // maxVary is how many Vary registrations (Writer.Vary) one Writer holds.
 const maxVary = 4
 
@@ -96,7 +100,9 @@ func New(rw http.ResponseWriter, ic Interceptor) *Writer {
 func (w *Writer) Reset(rw http.ResponseWriter, ic Interceptor) {
 	body, _ := ic.(BodyInterceptor)
 	late, vals := w.late, w.lateVals
-	if len(late) > 0 {
+	if len(late) > maxPooledFields || cap(vals) > 4*maxPooledFields {
+		late, vals = nil, nil // one huge response does not pin its size
+	} else if len(late) > 0 {
 		clear(late)
 		clear(vals)
 	}

@@ -140,9 +140,12 @@ func newStack() (*stack, error) {
 	add(lRatelimit, rl.Handler, err)
 	s.idem, err = idempotency.NewMemoryStore(idempotency.MemoryConfig{MaxEntries: 20_000, MaxBytes: 16 << 20})
 	errs = append(errs, err)
-	idem, err := idempotency.New(idempotency.Config{Store: s.idem,
-		// compress may run inside: the stored body is then encoded.
-		FingerprintHeaders: []string{"Accept-Encoding"}})
+	// compress may run inside, storing encoded bodies: as idempotency's doc
+	// asks, Accept-Encoding is in the fingerprint, so a retry accepting
+	// another coding is a 422, never a replay in a coding it did not accept
+	// (with the default fingerprint and compress inside, it would get the
+	// stored gzip body).
+	idem, err := idempotency.New(idempotency.Config{Store: s.idem, FingerprintHeaders: []string{"Accept-Encoding"}})
 	if err != nil {
 		return nil, errors.Join(append(errs, err)...)
 	}
@@ -562,18 +565,18 @@ var (
 
 // results are the responses of the fixed request set through one order.
 type results struct {
-	o                                 order
-	pos                               [numLayers]int
-	plain, gzip, notModified          resp
-	doc, docNotModified               resp
-	put, putStale                     resp
-	preflight, notAcceptable, limited resp
-	post, replay, slow, conflict      resp
-	events, varySet, varyAdd, ws      resp
-	all                               []*resp
-	answerer                          map[*resp]int
-	hijacks                           bool // the connection can be hijacked (HTTP/1.x)
-	wantBody                          map[*resp]string
+	o                                   order
+	pos                                 [numLayers]int
+	plain, gzip, notModified            resp
+	doc, docNotModified                 resp
+	put, putStale                       resp
+	preflight, notAcceptable, limited   resp
+	post, replay, retry, slow, conflict resp
+	events, varySet, varyAdd, ws        resp
+	all                                 []*resp
+	answerer                            map[*resp]int
+	hijacks                             bool // the connection can be hijacked (HTTP/1.x)
+	wantBody                            map[*resp]string
 }
 
 // outside reports whether layer a wraps layer b in this order (b may be
@@ -666,6 +669,9 @@ func runSet(o order, idx int, snd sender) (*results, []error) {
 	do(&rs.post, post, lHandler, "")
 	post.name = "POST replay"
 	do(&rs.replay, post, lIdempotency, "")
+	retry := post
+	retry.name, retry.hdr = "POST retry without Accept-Encoding", post.hdr[1:]
+	do(&rs.retry, retry, lIdempotency, "") // 422
 
 	// A duplicate while the first runs: the first request's handler waits
 	// on a channel until the second has been answered.

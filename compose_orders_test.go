@@ -62,7 +62,7 @@ func TestEveryOrderOfEight(t *testing.T) {
 }
 
 // requestsPerOrder is the size of the fixed request set.
-const requestsPerOrder = 18
+const requestsPerOrder = 19
 
 func runOrders(t *testing.T, s *stack, orders []order, first int) []int {
 	x := &runner{s: s}

@@ -56,7 +56,7 @@ func (rs *results) wantCode() map[*resp]int {
 	return map[*resp]int{
 		&rs.plain: 200, &rs.gzip: 200, &rs.notModified: 304, &rs.doc: 200, &rs.docNotModified: 304,
 		&rs.put: 200, &rs.putStale: 412, &rs.preflight: 204, &rs.notAcceptable: 406, &rs.limited: 429,
-		&rs.post: 201, &rs.replay: 201, &rs.slow: 200, &rs.conflict: 409, &rs.events: 200,
+		&rs.post: 201, &rs.replay: 201, &rs.retry: 422, &rs.slow: 200, &rs.conflict: 409, &rs.events: 200,
 		&rs.varySet: 200, &rs.varyAdd: 200,
 	}
 }
@@ -175,11 +175,13 @@ func (rs *results) check() (errs []error) {
 	if !bytes.HasPrefix(rs.post.body, []byte(`{"run":`)) {
 		bad(&rs.post, "body %.60q", rs.post.body)
 	}
-	if !bytes.Equal(rs.replay.body, rs.post.body) {
-		bad(&rs.replay, "body %.60q, the first was %.60q", rs.replay.body, rs.post.body)
-	}
-	if rs.replay.h.Get("Idempotent-Replayed") != "true" {
-		bad(&rs.replay, "no Idempotent-Replayed: true: %v", rs.replay.h)
+	for _, r := range []*resp{&rs.replay} {
+		if !bytes.Equal(r.body, rs.post.body) {
+			bad(r, "body %.60q, the first was %.60q", r.body, rs.post.body)
+		}
+		if r.h.Get("Idempotent-Replayed") != "true" {
+			bad(r, "no Idempotent-Replayed: true: %v", r.h)
+		}
 	}
 	if rs.replay.h.Get("Location") != rs.post.h.Get("Location") {
 		bad(&rs.replay, "Location %q, the first was %q", rs.replay.h.Get("Location"), rs.post.h.Get("Location"))
@@ -255,6 +257,7 @@ var rules = func() []rule {
 		{"412", lCache, func(rs *results) *resp { return &rs.putStale }},
 		{"429", lRatelimit, func(rs *results) *resp { return &rs.limited }},
 		{"409 (concurrent duplicate)", lIdempotency, func(rs *results) *resp { return &rs.conflict }},
+		{"422 (key reused, other Accept-Encoding)", lIdempotency, func(rs *results) *resp { return &rs.retry }},
 		{"406", lNegotiate, func(rs *results) *resp { return &rs.notAcceptable }},
 	}
 	var out []rule

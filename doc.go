@@ -34,11 +34,14 @@
 // logged; security next so that those responses carry the protective headers
 // too; compress sits outside cache so that cache hashes the uncompressed body
 // and compress weakens the ETag it sees. Any other order still works: each
-// package sets its headers before calling the next handler, merges Vary, and
-// wraps the ResponseWriter through the one shared wrapper that keeps Flush,
-// io.ReaderFrom and http.ResponseController working. Hijack through
-// http.NewResponseController(w).Hijack(); the wrapper has no Hijack method of
-// its own, so a legacy w.(http.Hijacker) assertion fails.
+// package sets its headers before calling the next handler, registers its
+// Vary dimensions with the one shared ResponseWriter wrapper (which merges
+// them back, once each, when the status is committed, whatever the handler
+// did to the field; "*" stands alone), and keeps Flush, io.ReaderFrom,
+// http.ResponseController and Hijack working: WebSocket libraries upgrade
+// through any chain, with a legacy w.(http.Hijacker) assertion or the
+// ResponseController. Header changes a handler makes after its status never
+// reach the client, as with a bare net/http writer (trailers excepted).
 //
 // # Chain example
 //

@@ -140,6 +140,9 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	cw := getWriter()
 	cw.Reset(w, cw)
 	cw.m, cw.r = m, r
+	if len(m.cfg.vary) > 0 {
+		cw.Vary(m.cfg.vary) // merged again at the commit, whatever the handler did
+	}
 	if ok {
 		cw.added = m.addHeaders(w.Header(), &s, et, &v, &cw.ours)
 		cw.validated = s.etag.Opaque != ""
@@ -148,6 +151,7 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	}
 	next.ServeHTTP(&cw.Writer, r)
 	cw.finish()
+	cw.Done() // Vary if nothing was committed; trailers set after a held status
 	putWriter(cw)
 }
 

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/jiec/httpmw/internal/problem"
+	"github.com/jiec/httpmw/internal/writer"
 )
 
 // Middleware compresses responses (and optionally decodes request bodies).
@@ -74,11 +75,20 @@ func (m *Middleware) serve(next http.Handler, w http.ResponseWriter, r *http.Req
 		}
 	}
 	if cd == codingIdentity && rb == nil {
+		// Vary: Accept-Encoding survives a handler that replaces Vary when
+		// an outer httpmw Writer merges it back at the commit (no wrapper of
+		// our own for an identity response, which any cache may reuse).
+		if len(m.c.codings) > 0 {
+			writer.Vary(w, varyAcceptEncoding)
+		}
 		next.ServeHTTP(w, r)
 		return
 	}
 	resp := m.responses.Get().(*response)
 	resp.reset(w, r, cd, rb, inm)
+	if len(m.c.codings) > 0 {
+		resp.Vary(varyAcceptEncoding)
+	}
 	// No defer: if next panics (http.ErrAbortHandler mid-body, or a bug), the
 	// response, its encoder and the request decoders are left half-used and
 	// possibly still referenced by goroutines of the handler, so none of them

@@ -319,5 +319,6 @@ func (m *Middleware) first(w http.ResponseWriter, r *http.Request, next http.Han
 	next.ServeHTTP(&rec.w, r)
 	done = true
 	rec.finish(ctx, r)
+	rec.w.Done() // trailer values set after a held status
 	putRecorder(rec)
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/jiec/httpmw/internal/header"
+	"github.com/jiec/httpmw/internal/writer"
 )
 
 // Middleware negotiates the representation of every response: media type,
@@ -69,6 +70,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			hd["Content-Language"] = v.lang[:1:1]
 		}
 	}
+	// An httpmw layer outside re-merges these at commit, whatever the
+	// handler does to Vary.
+	writer.Vary(w, c.varyNames)
 	h.next.ServeHTTP(w, &v.req)
 }
 

@@ -178,13 +178,16 @@ func (s *stack) chain(o order, h http.Handler) http.Handler {
 	return h
 }
 
-// The bodies are just over compress's 1 KiB threshold: the matrix pays for
-// 40,320 × 8 compressions.
+// The bodies are just over compress's 1 KiB threshold (the Vary ones under
+// it), and only the requests that test compression send a body to encode:
+// the matrix pays for 40,320 × 5 encoders, which -race makes dear
+// (sync.Pool drops items at random under the race detector, so most
+// requests allocate a fresh ~1 MiB encoder).
 var (
 	mxBody   = "[" + strings.Repeat(`{"id":1,"name":"an item"},`, 44) + "{}]"
 	mxTag    = strongTag(mxBody)
 	docBody  = "<!doctype html><title>doc</title>" + strings.Repeat("<p>a paragraph worth compressing</p>\n", 30)
-	varyBody = strings.Repeat(`{"vary":"depends on the Cookie"},`, 33)
+	varyBody = strings.Repeat(`{"vary":"depends on the Cookie"},`, 15) // under MinSize: compress wraps, encodes nothing
 	itemPad  = strings.Repeat(`"an idempotent POST's response",`, 33)
 	events   = [2]string{"data: one\n\n", "data: two\n\n"}
 )
@@ -245,6 +248,16 @@ func (s *stack) handler() http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, varyBody)
 	})
+	mux.HandleFunc("GET /vary-raw", func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["vary"] = []string{"cookie"} // a non-canonical key
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, varyBody)
+	})
+	mux.HandleFunc("GET /vary-star", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Vary", "*")
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, varyBody)
+	})
 	mux.HandleFunc("GET /events", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		rc := http.NewResponseController(w)
@@ -260,43 +273,8 @@ func (s *stack) handler() http.Handler {
 		}
 		io.WriteString(w, events[1])
 	})
-	mux.HandleFunc("GET /ws", func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Sec-WebSocket-Key") == "" {
-			http.Error(w, "not an upgrade", http.StatusBadRequest)
-			return
-		}
-		conn, brw, err := http.NewResponseController(w).Hijack()
-		if err != nil {
-			http.Error(w, "Hijack: "+err.Error(), http.StatusInternalServerError)
-			return
-		}
-		defer conn.Close()
-		sum := sha1.Sum([]byte(r.Header.Get("Sec-WebSocket-Key") + wsGUID))
-		brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-			"Sec-WebSocket-Accept: " + base64.StdEncoding.EncodeToString(sum[:]) + "\r\n\r\n")
-		brw.Flush()
-		// Echo one unmasked text frame back (a server frame), if the client
-		// sent one: enough to prove the connection is ours.
-		var hdr [2]byte
-		if _, err := io.ReadFull(brw, hdr[:]); err != nil {
-			return
-		}
-		n := int(hdr[1] & 0x7f)
-		var mask [4]byte
-		if hdr[1]&0x80 != 0 {
-			io.ReadFull(brw, mask[:])
-		}
-		payload := make([]byte, n)
-		if _, err := io.ReadFull(brw, payload); err != nil {
-			return
-		}
-		for i := range payload {
-			payload[i] ^= mask[i%4]
-		}
-		brw.Write([]byte{0x81, byte(n)})
-		brw.Write(payload)
-		brw.Flush()
-	})
+	mux.HandleFunc("GET /ws-legacy", ws)
+	mux.HandleFunc("GET /ws", ws)
 	mux.HandleFunc("POST /items", func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		n := s.runs.Add(1)
@@ -314,6 +292,58 @@ func (s *stack) handler() http.Handler {
 		io.WriteString(w, mxBody)
 	})
 	return mux
+}
+
+// ws answers a WebSocket handshake on the hijacked connection and echoes
+// one frame.
+func ws(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Sec-WebSocket-Key") == "" {
+		http.Error(w, "not an upgrade", http.StatusBadRequest)
+		return
+	}
+	var conn net.Conn
+	var brw *bufio.ReadWriter
+	var err error
+	if r.URL.Path == "/ws-legacy" {
+		hj, ok := w.(http.Hijacker) // gorilla/websocket's assertion
+		if !ok {
+			http.Error(w, "not an http.Hijacker", http.StatusInternalServerError)
+			return
+		}
+		conn, brw, err = hj.Hijack()
+	} else {
+		conn, brw, err = http.NewResponseController(w).Hijack() // coder/websocket's
+	}
+	if err != nil {
+		http.Error(w, "Hijack: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	defer conn.Close()
+	sum := sha1.Sum([]byte(r.Header.Get("Sec-WebSocket-Key") + wsGUID))
+	brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Accept: " + base64.StdEncoding.EncodeToString(sum[:]) + "\r\n\r\n")
+	brw.Flush()
+	// Echo one unmasked text frame back (a server frame), if the client
+	// sent one: enough to prove the connection is ours.
+	var hdr [2]byte
+	if _, err := io.ReadFull(brw, hdr[:]); err != nil {
+		return
+	}
+	n := int(hdr[1] & 0x7f)
+	var mask [4]byte
+	if hdr[1]&0x80 != 0 {
+		io.ReadFull(brw, mask[:])
+	}
+	payload := make([]byte, n)
+	if _, err := io.ReadFull(brw, payload); err != nil {
+		return
+	}
+	for i := range payload {
+		payload[i] ^= mask[i%4]
+	}
+	brw.Write([]byte{0x81, byte(n)})
+	brw.Write(payload)
+	brw.Flush()
 }
 
 // fakeWriter is the in-process http.ResponseWriter at the bottom of every
@@ -440,7 +470,7 @@ type reqSpec struct {
 
 var baseURL = func() map[string]*url.URL {
 	m := map[string]*url.URL{}
-	for _, p := range []string{"/json", "/doc", "/vary-set", "/vary-add", "/events", "/ws", "/items", "/slow"} {
+	for _, p := range []string{"/json", "/doc", "/vary-set", "/vary-add", "/vary-raw", "/vary-star", "/events", "/ws", "/ws-legacy", "/items", "/slow"} {
 		u, _ := url.Parse("http://api.example.com" + p)
 		m[p] = u
 	}
@@ -548,7 +578,7 @@ var (
 	ae       = [2]string{"Accept-Encoding", "gzip"}
 	upgrade  = [][2]string{{"Connection", "Upgrade"}, {"Upgrade", "websocket"}, {"Sec-WebSocket-Version", "13"}, {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}}
 	fixedSet = struct {
-		plain, gzip, doc, preflight, actual, notAcceptable, limited, events, varySet, varyAdd, ws reqSpec
+		plain, gzip, doc, preflight, notAcceptable, limited, events, varySet, varyAdd, varyRaw, varyStar, ws, wsLegacy reqSpec
 	}{
 		plain:         reqSpec{name: "plain GET", method: http.MethodGet, path: "/json"},
 		gzip:          reqSpec{name: "GET gzip", method: http.MethodGet, path: "/json", hdr: [][2]string{ae}},
@@ -559,7 +589,10 @@ var (
 		events:        reqSpec{name: "SSE", method: http.MethodGet, path: "/events", hdr: [][2]string{ae, {"Accept", "text/event-stream"}}},
 		varySet:       reqSpec{name: "Vary Set", method: http.MethodGet, path: "/vary-set", hdr: [][2]string{ae}},
 		varyAdd:       reqSpec{name: "Vary Add", method: http.MethodGet, path: "/vary-add", hdr: [][2]string{ae}},
-		ws:            reqSpec{name: "WebSocket", method: http.MethodGet, path: "/ws", hdr: upgrade},
+		varyRaw:       reqSpec{name: "Vary non-canonical", method: http.MethodGet, path: "/vary-raw", hdr: [][2]string{ae}},
+		varyStar:      reqSpec{name: "Vary *", method: http.MethodGet, path: "/vary-star", hdr: [][2]string{ae}},
+		ws:            reqSpec{name: "WebSocket (ResponseController)", method: http.MethodGet, path: "/ws", hdr: upgrade},
+		wsLegacy:      reqSpec{name: "WebSocket (http.Hijacker)", method: http.MethodGet, path: "/ws-legacy", hdr: upgrade},
 	}
 )
 
@@ -573,6 +606,7 @@ type results struct {
 	preflight, notAcceptable, limited   resp
 	post, replay, retry, slow, conflict resp
 	events, varySet, varyAdd, ws        resp
+	varyRaw, varyStar, wsLegacy         resp
 	all                                 []*resp
 	answerer                            map[*resp]int
 	hijacks                             bool // the connection can be hijacked (HTTP/1.x)
@@ -657,7 +691,7 @@ func runSet(o order, idx int, snd sender) (*results, []error) {
 	do(&rs.docNotModified, reqSpec{name: "GET If-None-Match (hashed)", method: http.MethodGet, path: "/doc",
 		hdr: [][2]string{ae, {"If-None-Match", docTag}}}, lHandler, "")
 	do(&rs.put, reqSpec{name: "PUT If-Match", method: http.MethodPut, path: "/json",
-		hdr: [][2]string{ae, {"If-Match", etag}, {"Content-Type", "application/json"}}, body: `{"id":1}`}, lHandler, mxBody)
+		hdr: [][2]string{{"If-Match", etag}, {"Content-Type", "application/json"}}, body: `{"id":1}`}, lHandler, mxBody)
 	do(&rs.putStale, reqSpec{name: "PUT If-Match stale", method: http.MethodPut, path: "/json",
 		hdr: [][2]string{ae, {"If-Match", `"stale-gzip"`}, {"Content-Type", "application/json"}}, body: `{"id":1}`}, lCache, "")
 	do(&rs.preflight, fixedSet.preflight, lCORS, "")
@@ -676,7 +710,7 @@ func runSet(o order, idx int, snd sender) (*results, []error) {
 	// A duplicate while the first runs: the first request's handler waits
 	// on a channel until the second has been answered.
 	slow := reqSpec{name: "POST slow", method: http.MethodPost, path: "/slow",
-		hdr: [][2]string{ae, {"Content-Type", "application/json"},
+		hdr: [][2]string{{"Content-Type", "application/json"},
 			{"Idempotency-Key", fmt.Sprintf(`"%s-slow-%d"`, snd.keyPrefix(), idx)}}, body: `{"amount":1}`}
 	p := &probe{entered: make(chan struct{}), release: make(chan struct{})}
 	done := make(chan struct{})
@@ -700,7 +734,10 @@ func runSet(o order, idx int, snd sender) (*results, []error) {
 	do(&rs.events, fixedSet.events, lHandler, events[0]+events[1])
 	do(&rs.varySet, fixedSet.varySet, lHandler, varyBody)
 	do(&rs.varyAdd, fixedSet.varyAdd, lHandler, varyBody)
+	do(&rs.varyRaw, fixedSet.varyRaw, lHandler, varyBody)
+	do(&rs.varyStar, fixedSet.varyStar, lHandler, varyBody)
 	do(&rs.ws, fixedSet.ws, lHandler, "")
+	do(&rs.wsLegacy, fixedSet.wsLegacy, lHandler, "")
 	if len(errs) > 0 {
 		return rs, errs
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 )
@@ -40,8 +39,6 @@ func vary(h http.Header) (map[string]bool, error) {
 	return seen, nil
 }
 
-var devSkipVarySet = os.Getenv("DEVSKIP") != ""
-
 func hasTrace(r *resp) bool { return r.h.Get("X-Trace-Id") != "" }
 func hasSecurity(r *resp) bool {
 	return r.h.Get("X-Content-Type-Options") == "nosniff" && r.h.Get("Content-Security-Policy") != ""
@@ -57,7 +54,7 @@ func (rs *results) wantCode() map[*resp]int {
 		&rs.plain: 200, &rs.gzip: 200, &rs.notModified: 304, &rs.doc: 200, &rs.docNotModified: 304,
 		&rs.put: 200, &rs.putStale: 412, &rs.preflight: 204, &rs.notAcceptable: 406, &rs.limited: 429,
 		&rs.post: 201, &rs.replay: 201, &rs.retry: 422, &rs.slow: 200, &rs.conflict: 409, &rs.events: 200,
-		&rs.varySet: 200, &rs.varyAdd: 200,
+		&rs.varySet: 200, &rs.varyAdd: 200, &rs.varyRaw: 200, &rs.varyStar: 200,
 	}
 }
 
@@ -68,7 +65,7 @@ func (rs *results) check() (errs []error) {
 	}
 	codes := rs.wantCode()
 	for _, r := range rs.all {
-		if r == &rs.ws {
+		if r == &rs.ws || r == &rs.wsLegacy {
 			continue
 		}
 		by := rs.answerer[r]
@@ -143,11 +140,17 @@ func (rs *results) check() (errs []error) {
 			(r.code == 304 || r.code == 200 || r.code == 201) && rs.outside(lCache, used) && r != &rs.post {
 			want = append(want, "accept")
 		}
-		if r == &rs.varySet || r == &rs.varyAdd {
+		switch r {
+		case &rs.varySet, &rs.varyAdd, &rs.varyRaw:
 			want = append(want, "cookie")
+		case &rs.varyStar:
+			if !v["*"] {
+				bad(r, "Vary %q, want *", r.h.Values("Vary"))
+			}
+			want = nil
 		}
 		for _, d := range want {
-			if !v[d] && !(r == &rs.varySet && devSkipVarySet) {
+			if !v[d] {
 				bad(r, "Vary %q lacks %s", r.h.Values("Vary"), d)
 			}
 		}
@@ -175,13 +178,11 @@ func (rs *results) check() (errs []error) {
 	if !bytes.HasPrefix(rs.post.body, []byte(`{"run":`)) {
 		bad(&rs.post, "body %.60q", rs.post.body)
 	}
-	for _, r := range []*resp{&rs.replay} {
-		if !bytes.Equal(r.body, rs.post.body) {
-			bad(r, "body %.60q, the first was %.60q", r.body, rs.post.body)
-		}
-		if r.h.Get("Idempotent-Replayed") != "true" {
-			bad(r, "no Idempotent-Replayed: true: %v", r.h)
-		}
+	if !bytes.Equal(rs.replay.body, rs.post.body) {
+		bad(&rs.replay, "body %.60q, the first was %.60q", rs.replay.body, rs.post.body)
+	}
+	if rs.replay.h.Get("Idempotent-Replayed") != "true" {
+		bad(&rs.replay, "no Idempotent-Replayed: true: %v", rs.replay.h)
 	}
 	if rs.replay.h.Get("Location") != rs.post.h.Get("Location") {
 		bad(&rs.replay, "Location %q, the first was %q", rs.replay.h.Get("Location"), rs.post.h.Get("Location"))
@@ -206,8 +207,15 @@ func (rs *results) check() (errs []error) {
 	if rs.events.h.Get("ETag") != "" {
 		bad(&rs.events, "streamed response got an ETag %q", rs.events.h.Get("ETag"))
 	}
-	// The upgrade: the handler owns the connection, nobody wrote a status.
-	switch ws := &rs.ws; {
+	// The upgrades: the handler owns the connection, nobody wrote a status.
+	for _, ws := range []*resp{&rs.ws, &rs.wsLegacy} {
+		rs.checkUpgrade(ws, bad)
+	}
+	return errs
+}
+
+func (rs *results) checkUpgrade(ws *resp, bad func(r *resp, format string, a ...any)) {
+	switch {
 	case !rs.hijacks:
 		// HTTP/2 has no connection to hand over (RFC 8441's extended
 		// CONNECT is not served by net/http): Hijack reports it.
@@ -220,7 +228,6 @@ func (rs *results) check() (errs []error) {
 		!bytes.HasSuffix(ws.conn, []byte{0x81, 2, 'h', 'i'}):
 		bad(ws, "connection got %q", ws.conn)
 	}
-	return errs
 }
 
 // fresh are the per-request fields outer layers set, which a replay must
@@ -239,10 +246,26 @@ var fresh = []struct {
 
 // A rule is an order-dependent outcome: it holds exactly when layer outer
 // wraps layer inner. The matrix checks that equivalence in every order.
+// Rules with a row and a column are cells of the README's decoration table
+// (which fields a response a middleware answered itself carries); the
+// others are its list of further outcomes.
 type rule struct {
 	outcome      string
+	row, col     string
 	outer, inner int
 	holds        func(rs *results) bool
+}
+
+// decorations are the table's columns: the fields an outer layer adds.
+var decorations = []struct {
+	col   string
+	layer int
+	has   func(*resp) bool
+}{
+	{"`X-Trace-Id` (and `trace_id`)", lTrace, hasTrace},
+	{"security headers", lSecurity, hasSecurity},
+	{"CORS headers", lCORS, hasCORS},
+	{"`RateLimit` fields", lRatelimit, hasRateLimit},
 }
 
 var rules = func() []rule {
@@ -252,34 +275,31 @@ var rules = func() []rule {
 		pick func(rs *results) *resp
 	}
 	answers := []answer{
-		{"CORS preflight", lCORS, func(rs *results) *resp { return &rs.preflight }},
-		{"304 from the Validator", lCache, func(rs *results) *resp { return &rs.notModified }},
-		{"412", lCache, func(rs *results) *resp { return &rs.putStale }},
+		{"CORS preflight (204)", lCORS, func(rs *results) *resp { return &rs.preflight }},
+		{"304 from a `Validator`", lCache, func(rs *results) *resp { return &rs.notModified }},
+		{"412 (If-Match failed)", lCache, func(rs *results) *resp { return &rs.putStale }},
 		{"429", lRatelimit, func(rs *results) *resp { return &rs.limited }},
-		{"409 (concurrent duplicate)", lIdempotency, func(rs *results) *resp { return &rs.conflict }},
-		{"422 (key reused, other Accept-Encoding)", lIdempotency, func(rs *results) *resp { return &rs.retry }},
+		{"409 (duplicate while the first runs)", lIdempotency, func(rs *results) *resp { return &rs.conflict }},
+		{"422 (key reused with another request)", lIdempotency, func(rs *results) *resp { return &rs.retry }},
 		{"406", lNegotiate, func(rs *results) *resp { return &rs.notAcceptable }},
 	}
 	var out []rule
 	for _, a := range answers {
-		out = append(out,
-			rule{"X-Trace-Id on the " + a.what, lTrace, a.by, func(rs *results) bool { return hasTrace(a.pick(rs)) }},
-			rule{"security headers on the " + a.what, lSecurity, a.by, func(rs *results) bool { return hasSecurity(a.pick(rs)) }})
-		if a.by != lCORS {
-			out = append(out, rule{"CORS headers on the " + a.what, lCORS, a.by, func(rs *results) bool { return hasCORS(a.pick(rs)) }})
-		}
-		if a.by == lCORS {
-			out = append(out, rule{"the preflight spends no rate-limit quota (no RateLimit fields)", lCORS, lRatelimit,
-				func(rs *results) bool { return !hasRateLimit(&rs.preflight) }})
-		} else if a.by != lRatelimit {
-			out = append(out, rule{"RateLimit fields on the " + a.what, lRatelimit, a.by, func(rs *results) bool { return hasRateLimit(a.pick(rs)) }})
+		for _, d := range decorations {
+			if d.layer == a.by || a.by == lCORS && d.layer == lRatelimit {
+				continue
+			}
+			out = append(out, rule{d.col + " on the " + a.what, a.what + " — answered by `" + layerNames[a.by] + "`", d.col,
+				d.layer, a.by, func(rs *results) bool { return d.has(a.pick(rs)) }})
 		}
 	}
+	out = append(out, rule{outcome: "a CORS preflight spends no rate-limit quota (carries no `RateLimit` fields)", outer: lCORS, inner: lRatelimit,
+		holds: func(rs *results) bool { return !hasRateLimit(&rs.preflight) }})
 	for _, f := range fresh {
-		out = append(out, rule{"a replay carries a fresh " + f.field, f.layer, lIdempotency,
-			func(rs *results) bool { return !f.same(&rs.post, &rs.replay) }})
+		out = append(out, rule{outcome: "an idempotent replay carries a fresh `" + f.field + "` (not the stored one)", outer: f.layer, inner: lIdempotency,
+			holds: func(rs *results) bool { return !f.same(&rs.post, &rs.replay) }})
 	}
-	out = append(out, rule{`generated ETag of the identity body, suffixed per coding ("…-gzip")`, lCompress, lCache,
-		func(rs *results) bool { return strings.HasSuffix(rs.doc.h.Get("ETag"), `-gzip"`) }})
+	out = append(out, rule{outcome: "cache generates the ETag from the identity body; compress sends it suffixed per coding (`\"…-gzip\"`)",
+		outer: lCompress, inner: lCache, holds: func(rs *results) bool { return strings.HasSuffix(rs.doc.h.Get("ETag"), `-gzip"`) }})
 	return out
 }()

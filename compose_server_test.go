@@ -23,7 +23,7 @@ import (
 
 var (
 	seedFlag   = flag.Uint64("seed", 0, "seed of the orders TestSampledOrdersOverTheWire samples (0: $HTTPMW_COMPOSE_SEED, else random)")
-	sampleFlag = flag.Int("orders", 200, "how many orders TestSampledOrdersOverTheWire samples")
+	sampleFlag = flag.Int("sample", 200, "how many orders TestSampledOrdersOverTheWire samples")
 )
 
 // wireSeed returns the seed from -seed, $HTTPMW_COMPOSE_SEED or the clock.
@@ -190,10 +190,11 @@ func (w *wire) request(rq reqSpec, p *probe) (*http.Request, func()) {
 }
 
 func (w *wire) send(rq reqSpec, p *probe, second bool) (resp, error) {
-	if rq.path == "/ws" && w.hijacks() {
+	isWS := rq.path == "/ws" || rq.path == "/ws-legacy"
+	if isWS && w.hijacks() {
 		return w.upgrade(rq)
 	}
-	if rq.path == "/ws" {
+	if isWS {
 		// Connection and Upgrade are connection-specific, forbidden in
 		// HTTP/2 (RFC 9113 §8.2.2); the handler still tries to hijack.
 		rq.hdr = [][2]string{{"Sec-WebSocket-Version", "13"}, {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}}

@@ -19,6 +19,17 @@
 //     caching correct.
 //   - cache: ETag and Last-Modified, conditional GET/HEAD (304) and
 //     conditional writes (412).
+//   - negotiate: Accept, Accept-Language and Accept-Charset (RFC 9110 §12),
+//     406 problem+json or a fallback.
+//   - ratelimit: GCRA limits per key (client IP through trusted proxies, or
+//     an API key), 429 with Retry-After and the IETF RateLimit fields.
+//   - idempotency: Idempotency-Key for POST and PATCH: one handler run,
+//     409 while running, 422 on reuse, byte-for-byte replay.
+//
+// Stores are interfaces with bounded in-memory implementations; the nested
+// module github.com/jiec/httpmw/redisstore shares them between replicas
+// through Redis, and github.com/jiec/httpmw/otel bridges trace to
+// OpenTelemetry.
 //
 // Errors a middleware answers itself use RFC 9457 application/problem+json
 // with the trace id as the "trace_id" member.

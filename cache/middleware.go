@@ -11,7 +11,9 @@ import (
 )
 
 // Middleware adds validators to responses and answers conditional requests.
-// It is safe for concurrent use. A nil *Middleware is not usable; call New.
+// It is safe for concurrent use; create it with New. A nil or zero
+// Middleware (New not called) passes requests to the next handler untouched,
+// as in every package of this module.
 type Middleware struct {
 	cfg config
 
@@ -92,6 +94,9 @@ func Handler(next http.Handler) http.Handler {
 
 // Handler returns next wrapped by the middleware.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
+	if m == nil || m.cfg.maxBody == 0 {
+		return next
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		m.serve(w, r, next)
 	})

@@ -11,7 +11,9 @@ import (
 )
 
 // Middleware compresses responses (and optionally decodes request bodies).
-// Create it with New; it is safe for concurrent use by multiple goroutines.
+// Create it with New; it is safe for concurrent use by multiple goroutines. A nil or zero
+// Middleware (New not called) passes requests to the next handler untouched,
+// as in every package of this module.
 type Middleware struct {
 	c         *config
 	encoders  encoderPools
@@ -47,6 +49,9 @@ func Handler(next http.Handler) http.Handler {
 
 // Handler returns next wrapped by the middleware.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
+	if m == nil || m.c == nil {
+		return next
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		m.serve(next, w, r)
 	})

@@ -58,7 +58,8 @@ func (m *Middleware) logRecord(r *http.Request, v *value, lw *logWriter, d time.
 		slog.Duration("duration", d),
 	)
 	if m.c.logTraceAttrs {
-		attrs = append(attrs, slog.String(KeyTraceID, v.id), slog.String(KeySpanID, v.spanID()))
+		ta := m.c.keys.attrs(v, v.traceID(), v.spanID())
+		attrs = append(attrs, ta[:]...)
 	}
 	if panicked {
 		attrs = append(attrs, slog.Bool("panic", true))

@@ -135,3 +135,25 @@ func BenchmarkTransport(b *testing.B) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func BenchmarkInjectExtract(b *testing.B) {
+	ctx := context.Background()
+	trace.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx = r.Context()
+	})).ServeHTTP(httptest.NewRecorder(), benchRequest("Traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"))
+	b.Run("op=inject", func(b *testing.B) {
+		c := trace.MapCarrier{}
+		b.ReportAllocs()
+		for b.Loop() {
+			trace.Inject(ctx, c)
+		}
+	})
+	b.Run("op=extract", func(b *testing.B) {
+		c := trace.MapCarrier{}
+		trace.Inject(ctx, c)
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = trace.Extract(context.Background(), c)
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package trace_test
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -83,8 +84,8 @@ func ExampleMiddleware_Handler() {
 	// internal=yes kept=true
 }
 
-// NewLogHandler adds trace_id and span_id to records logged with the
-// request context.
+// NewLogHandler adds trace_id, span_id (the W3C ids, under otelslog's names)
+// and request_id to records logged with the request context.
 func ExampleNewLogHandler() {
 	text := slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
 		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
@@ -103,10 +104,11 @@ func ExampleNewLogHandler() {
 		logger.InfoContext(r.Context(), "loading user", "user", 7)
 	}))
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
-	r.Header.Set("X-Trace-Id", "abc-123")
+	r.Header.Set("X-Request-Id", "abc-123")
+	r.Header.Set("Traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
 	handler.ServeHTTP(httptest.NewRecorder(), r)
 	// Output:
-	// level=INFO msg="loading user" user=7 trace_id=abc-123 span_id="<16 hex digits>"
+	// level=INFO msg="loading user" user=7 trace_id=4bf92f3577b34da6a3ce929d0e0e4736 span_id="<16 hex digits>" request_id=abc-123
 }
 
 // Transport carries the id and a child traceparent to downstream services.
@@ -130,10 +132,10 @@ func ExampleTransport() {
 		resp.Body.Close()
 	}))
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
-	r.Header.Set("X-Trace-Id", "0190b4a5-9c7e-7d43-8a2b-3f5e6d7c8b9a")
+	r.Header.Set("X-Trace-Id", "0190b4a59c7e7d438a2b3f5e6d7c8b9a")
 	handler.ServeHTTP(httptest.NewRecorder(), r)
 	// Output:
-	// downstream X-Trace-Id: 0190b4a5-9c7e-7d43-8a2b-3f5e6d7c8b9a
+	// downstream X-Trace-Id: 0190b4a59c7e7d438a2b3f5e6d7c8b9a
 	// downstream trace-id: 0190b4a59c7e7d438a2b3f5e6d7c8b9a
 }
 
@@ -142,7 +144,7 @@ func ExampleConfig_accessLog() {
 	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
 		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
 			switch a.Key {
-			case slog.TimeKey, "duration", trace.KeySpanID:
+			case slog.TimeKey, "duration", trace.KeyTraceID, trace.KeySpanID:
 				return slog.Attr{} // deterministic output
 			}
 			return a
@@ -159,7 +161,7 @@ func ExampleConfig_accessLog() {
 	r.Header.Set("X-Trace-Id", "abc-123")
 	handler.ServeHTTP(httptest.NewRecorder(), r)
 	// Output:
-	// level=INFO msg=request method=GET path=/items/9 status=404 bytes=13 trace_id=abc-123
+	// level=INFO msg=request method=GET path=/items/9 status=404 bytes=13 request_id=abc-123
 }
 
 // New reports every problem of a Config at once, each naming its field.
@@ -168,6 +170,77 @@ func ExampleNew() {
 	fmt.Println(err)
 	// Output:
 	// trace: Header: framing or hop-by-hop header (value "Content-Length")
-	// trace: UUIDVersion: must be 4 or 7 (value "5")
+	// trace: UUIDVersion: must be 0, 4 or 7 (value "5")
 	// trace: TraceStateLimit: must be between 512 and 8192 (value "100")
+}
+
+// Inject and Extract carry the trace through a message queue: the producer
+// writes the fields into the message's headers, the consumer reads them.
+func ExampleInject() {
+	var msg trace.MapCarrier
+	producer := trace.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		msg = trace.MapCarrier{}
+		trace.Inject(r.Context(), msg) // e.g. Kafka record headers
+	}))
+	r := httptest.NewRequest(http.MethodPost, "/orders", nil)
+	r.Header.Set("Traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	producer.ServeHTTP(httptest.NewRecorder(), r)
+
+	ctx := trace.Extract(context.Background(), msg) // the consumer
+	sc, _ := trace.FromContext(ctx)
+	fmt.Println("id:", trace.ID(ctx))
+	fmt.Println("trace-id:", sc.TraceID)
+	fmt.Println("sampled:", sc.Flags.Sampled())
+	// Output:
+	// id: 4bf92f3577b34da6a3ce929d0e0e4736
+	// trace-id: 4bf92f3577b34da6a3ce929d0e0e4736
+	// sampled: true
+}
+
+// HostAllowlist keeps the trace headers inside the organisation: an
+// external API gets none of them.
+func ExampleHostAllowlist() {
+	m, _ := trace.New(trace.Config{PropagateTo: trace.HostAllowlist(".internal.example")})
+	client := &http.Client{Transport: trace.Transport(roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		fmt.Printf("%s traceparent=%v\n", r.URL.Host, r.Header.Get("Traceparent") != "")
+		return &http.Response{StatusCode: 204, Body: http.NoBody, Request: r}, nil
+	}))}
+	m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, u := range []string{"http://orders.internal.example/", "https://api.partner.example/"} {
+			req, _ := http.NewRequestWithContext(r.Context(), http.MethodGet, u, nil)
+			if resp, err := client.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		}
+	})).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
+	// Output:
+	// orders.internal.example traceparent=true
+	// api.partner.example traceparent=false
+}
+
+// WithKeys renames the attributes, e.g. for a backend that expects
+// dotted names.
+func ExampleLogHandler_WithKeys() {
+	text := slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey || a.Key == "span.id" {
+				return slog.Attr{} // deterministic output
+			}
+			return a
+		},
+	})
+	lh, err := trace.NewLogHandler(text).WithKeys(trace.LogKeys{TraceID: "trace.id", SpanID: "span.id", RequestID: "http.request.id"})
+	if err != nil {
+		panic(err)
+	}
+	logger := slog.New(lh)
+	trace.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		logger.InfoContext(r.Context(), "m")
+	})).ServeHTTP(httptest.NewRecorder(), func() *http.Request {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.Header.Set("X-Trace-Id", "0190b4a59c7e7d438a2b3f5e6d7c8b9a")
+		return r
+	}())
+	// Output:
+	// level=INFO msg=m trace.id=0190b4a59c7e7d438a2b3f5e6d7c8b9a http.request.id=0190b4a59c7e7d438a2b3f5e6d7c8b9a
 }

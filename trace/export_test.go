@@ -3,7 +3,7 @@ package trace
 // Internals reached by the black-box tests and fuzz targets.
 var (
 	ValidID         = validID
-	UUIDBytes       = uuidBytes
+	HexTraceID      = hexTraceID
 	ParseTraceState = parseTraceState
 )
 

@@ -1,13 +1,14 @@
 package trace_test
 
 import (
+	"bytes"
+	"context"
+	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/google/uuid"
 
 	"github.com/jiec/httpmw/trace"
 )
@@ -102,22 +103,20 @@ func abs(n int) int {
 	return n
 }
 
-func FuzzUUIDBytes(f *testing.F) {
-	f.Add("0190b4a5-9c7e-7d43-8a2b-3f5e6d7c8b9a")
+// FuzzHexTraceID checks the reading of an incoming 32-hex id as a trace-id
+// against encoding/hex.
+func FuzzHexTraceID(f *testing.F) {
+	f.Add("0190b4a59c7e7d438a2b3f5e6d7c8b9a")
 	f.Add("0190B4A59C7E7D438A2B3F5E6D7C8B9A")
-	f.Add("0190b4a5+9c7e-7d43-8a2b-3f5e6d7c8b9a")
+	f.Add("00000000000000000000000000000000")
+	f.Add("0190b4a5-9c7e-7d43-8a2b-3f5e6d7c8b9a")
+	f.Add("0190b4a59c7e7d438a2b3f5e6d7c8b9g")
 	f.Fuzz(func(t *testing.T, s string) {
-		got, ok := trace.UUIDBytes(s)
-		if len(s) != 32 && len(s) != 36 {
-			if ok {
-				t.Fatalf("UUIDBytes(%q) ok", s)
-			}
-			return
-		}
-		// google/uuid accepts the same 32- and 36-character forms.
-		want, err := uuid.Parse(s)
-		if ok != (err == nil) || (ok && got != [16]byte(want)) {
-			t.Fatalf("UUIDBytes(%q) = %x, %v; uuid.Parse = %x, %v", s, got, ok, want, err)
+		got, ok := trace.HexTraceID(s)
+		b, err := hex.DecodeString(s)
+		want := err == nil && len(b) == 16 && strings.Trim(s, "0") != ""
+		if ok != want || (ok && !bytes.Equal(got[:], b)) {
+			t.Fatalf("HexTraceID(%q) = %x, %v; hex.DecodeString = %x, %v", s, got, ok, b, err)
 		}
 	})
 }
@@ -153,6 +152,28 @@ func FuzzIncomingID(f *testing.F) {
 			if got == traceID || got == requestID {
 				t.Fatalf("invalid id echoed: %q", got)
 			}
+		}
+	})
+}
+
+// FuzzExtract: whatever a message carrier holds, Extract never panics and
+// yields a valid id and span context, continuing only a valid traceparent.
+func FuzzExtract(f *testing.F) {
+	f.Add("job-1", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "rojo=1,congo=2")
+	f.Add("", "cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-ff-x", "a=1,a=2")
+	f.Add("a b", "00-00000000000000000000000000000000-00f067aa0ba902b7-01", "FOO=1")
+	f.Fuzz(func(t *testing.T, id, traceparent, tracestate string) {
+		ctx := trace.Extract(context.Background(), trace.MapCarrier{"x-trace-id": id, "traceparent": traceparent, "tracestate": tracestate})
+		sc, ok := trace.FromContext(ctx)
+		if !ok || !sc.IsValid() || !trace.ValidID(trace.ID(ctx)) {
+			t.Fatalf("id %q, span context %+v", trace.ID(ctx), sc)
+		}
+		_, err := trace.ParseTraceparent([]string{traceparent})
+		if continued := sc.IsRemote(); continued != (err == nil && len(traceparent) <= 8192) {
+			t.Fatalf("traceparent %q: continued %v, parse error %v", traceparent, continued, err)
+		}
+		if sc.TraceState != "" && sc.TraceState != strings.TrimSpace(sc.TraceState) {
+			t.Fatalf("tracestate %q not normalized", sc.TraceState)
 		}
 	})
 }

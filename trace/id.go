@@ -1,6 +1,11 @@
 package trace
 
-import "github.com/google/uuid"
+import (
+	"math/rand/v2"
+	"time"
+
+	"github.com/google/uuid"
+)
 
 // maxIDLen is the longest incoming id the middleware accepts.
 const maxIDLen = 128
@@ -49,33 +54,13 @@ func encodeUUID(dst *[36]byte, u *[16]byte) {
 	}
 }
 
-// uuidBytes returns the 16 bytes of s when s is a UUID written as 36
-// characters with dashes (8-4-4-4-12) or as 32 hex digits, in either case.
-// Version and variant bits are not checked: any 128-bit value in UUID
-// notation maps to a trace-id.
-func uuidBytes(s string) (u [16]byte, ok bool) {
-	switch len(s) {
-	case 32:
-		return u, decodeHex(u[:], s, &hexValue)
-	case 36:
-		if s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
-			return u, false
-		}
-		j := 0
-		for i := 0; i < 36; i += 2 {
-			if i == 8 || i == 13 || i == 18 || i == 23 {
-				i++
-			}
-			hi, lo := unhex(s[i]), unhex(s[i+1])
-			if hi|lo > 0x0f {
-				return u, false
-			}
-			u[j] = hi<<4 | lo
-			j++
-		}
-		return u, true
+// hexTraceID returns the trace-id written as s when s is 32 hex digits (in
+// either case) and not all zero.
+func hexTraceID(s string) (t TraceID, ok bool) {
+	if len(s) != 32 || !decodeHex(t[:], s, &hexValue) || t.IsZero() {
+		return TraceID{}, false
 	}
-	return u, false
+	return t, true
 }
 
 // hexValue and hexLowerValue map a byte to its value as a hex digit (in
@@ -94,9 +79,6 @@ var hexValue, hexLowerValue = func() (mixed, lower [256]byte) {
 	return mixed, lower
 }()
 
-// unhex returns the value of the hex digit c (either case), or 0xff.
-func unhex(c byte) byte { return hexValue[c] }
-
 // decodeHex decodes len(dst)*2 hex digits from src, valued by digit
 // (hexValue or hexLowerValue).
 func decodeHex(dst []byte, src string, digit *[256]byte) bool {
@@ -111,11 +93,48 @@ func decodeHex(dst []byte, src string, digit *[256]byte) bool {
 	return true
 }
 
+// newTraceID returns a new trace-id for a trace started here: bytes 0-5 are
+// the Unix time in milliseconds (ids sort by creation time, to the
+// millisecond), bytes 6-15 are uniformly random. So the right-most 7 bytes
+// are random as FlagRandom promises, and bytes 8-15, which OpenTelemetry's
+// TraceIDRatioBased sampler reads, are uniform. The random bits come from
+// math/rand/v2's runtime generator (ChaCha8, seeded from the operating
+// system), which does not allocate or lock; trace-ids need to be unique, not
+// secret.
+func newTraceID(now time.Time) (t TraceID) {
+	ms := uint64(now.UnixMilli())
+	hi := rand.Uint64()
+	putUint64(t[:8], ms<<16|hi&0xffff)
+	putUint64(t[8:], rand.Uint64())
+	if t.IsZero() { // only with a clock at the epoch and a zero draw
+		t[15] = 1
+	}
+	return t
+}
+
+// ratioBound returns the bound below which (trace-id bytes 8-15) >> 1 is
+// sampled at ratio r, as OpenTelemetry's TraceIDRatioBased computes it.
+func ratioBound(r float64) uint64 {
+	if r >= 1 {
+		return 1 << 63
+	}
+	return uint64(r * (1 << 63))
+}
+
+// sampledAt reports whether t is sampled under bound (see ratioBound).
+func sampledAt(t *TraceID, bound uint64) bool {
+	var x uint64
+	for _, b := range t[8:] {
+		x = x<<8 | uint64(b)
+	}
+	return x>>1 < bound
+}
+
 // newUUID returns a new UUID of the given version from github.com/google/uuid
 // (crypto/rand): version 4 (RFC 9562 §5.4, 122 random bits) or version 7
 // (§5.7: 48-bit Unix milliseconds, a 12-bit sub-millisecond counter that keeps
-// ids of one process in order, 62 random bits). Either way the right-most 7
-// bytes are random, as FlagRandom promises.
+// ids of one process in order, 62 random bits). It is a request id only,
+// never a trace-id.
 func newUUID(version int) (uuid.UUID, error) {
 	if version == 4 {
 		return uuid.NewRandom()

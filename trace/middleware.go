@@ -1,10 +1,12 @@
 package trace
 
 import (
+	"context"
 	"math/rand/v2"
 	"net/http"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/google/uuid"
 )
@@ -47,7 +49,7 @@ var _ http.Handler = (*handler)(nil)
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &h.m.c
-	if v := fromContext(r.Context()); v != nil {
+	if v := fromContext(r.Context()); v != nil && !v.extracted {
 		// An outer trace middleware already ran: keep its id (stacking
 		// must not split a request into two ids), echo it in our header.
 		if _, ok := w.Header()[c.header]; !ok {
@@ -56,21 +58,21 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.serve(w, r, v)
 		return
 	}
-	v, from := c.newValue(r)
+	v := c.newValue(r.Context(), r.Header, r)
 	hd := w.Header()
 	v.hdrs[0] = v.id
 	hd[c.header] = v.hdrs[0:1:1]
-	if from != "" {
+	if v.from != "" {
 		v.hdrs[1] = v.id
-		hd[from] = v.hdrs[1:2:2]
+		hd[v.from] = v.hdrs[1:2:2]
 	}
-	if c.responseTraceparent {
-		hd["Traceparent"] = []string{v.sc.Traceparent()}
+	if c.serverTiming && v.ownSpan {
+		hd["Server-Timing"] = append(hd["Server-Timing"], "trace;desc="+v.sc.Traceparent())
 	}
-	// WithContext is inlined and its copy does not escape: the request
-	// lives in v, allocated with it.
-	v.req = *r.WithContext(v)
-	h.serve(w, &v.req, v)
+	// A new request (WithContext's copy) rather than one embedded in v:
+	// the context must not keep the request alive.
+	r = r.WithContext(v)
+	h.serve(w, r, v)
 }
 
 // serve calls next, through the access log when there is one.
@@ -82,53 +84,89 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, v *value) {
 	h.m.logRequest(h.next, w, r, v, time.Now())
 }
 
-// newValue builds the request's id and span context. from is the AlsoAccept
-// header the id came from, if any. The request's header map is read once
-// per field; the span context is built on the stack and stored once.
-func (c *config) newValue(r *http.Request) (v *value, from string) {
-	inID, inTP, inTS := r.Header[c.header], r.Header["Traceparent"], r.Header["Tracestate"]
-	v = &value{Context: r.Context(), c: c, inID: inID, inTP: inTP, inTS: inTS}
-	sc := SpanContext{SpanID: randomSpanID()}
+// newValue builds the id and span context of a request (r) or of a message
+// (Extract, r nil) from its header fields. The header map is read once per
+// field; the span context is built on the stack and stored once.
+func (c *config) newValue(parent context.Context, h http.Header, r *http.Request) *value {
+	v := &value{Context: parent, c: c, in: h, extracted: r == nil}
+	sc := SpanContext{}
 
-	id, traceparentOK := "", false
-	if c.trust == nil || c.trust(r) {
-		id, from = c.incomingID(inID, r.Header)
-		t, parent, flags, err := parseTraceparent(inTP)
+	trusted := r == nil || c.trust == nil || c.trust(r)
+	started := false // the trace-id is new (sampling policy applies)
+	id, continued := "", false
+	if trusted {
+		id, v.from = c.incomingID(h)
+	}
+	if s, ok := c.hookSpan(parent); ok && (trusted || !s.SpanID.IsZero()) {
+		// OpenTelemetry (or another tracer) already has the trace: a span
+		// of its own (SpanID set) or a remote parent (ParentID only).
+		sc, continued = s, true
+		v.ownSpan = !s.SpanID.IsZero()
+	} else if trusted {
+		t, parent, flags, err := parseTraceparent(h["Traceparent"])
 		if err == nil {
-			traceparentOK = true
+			continued = true
 			sc.TraceID, sc.ParentID, sc.Flags = t, parent, flags
 			// A tracestate that fails to parse is dropped; traceparent stays.
-			sc.TraceState, _ = parseTraceState(inTS, c.traceStateLimit)
+			sc.TraceState, _ = parseTraceState(h["Tracestate"], c.traceStateLimit)
+		}
+	}
+	if sc.SpanID.IsZero() {
+		if continued && c.passThrough {
+			sc.SpanID = sc.ParentID
+		} else {
+			sc.SpanID = randomSpanID()
+			v.ownSpan = true
 		}
 	}
 
 	switch {
-	case traceparentOK:
-		if id == "" {
-			// The id is the trace-id, so both views agree.
-			encodeHex(v.idBuf[:32], sc.TraceID[:])
-			id = v.idFromBuf(32)
-		}
+	case continued:
 	case id != "":
-		// The client's id; a UUID id is also the trace-id.
+		// The client's id; one of 32 hex digits is also the trace-id.
 		sc.TraceID, sc.Flags = traceIDOf(id)
+		started = true
 	default:
 		id = c.generate(v, &sc)
+		started = true
 	}
-	if !traceparentOK && c.sampled {
-		sc.Flags |= FlagSampled
+	if started {
+		switch c.sampling {
+		case SampleAll:
+			sc.Flags |= FlagSampled
+		case SampleRatio:
+			if sampledAt(&sc.TraceID, c.ratioBound) {
+				sc.Flags |= FlagSampled
+			}
+		}
 	}
-	encodeHex(v.spanHex[:], sc.SpanID[:])
-	v.id, v.sc = id, sc
-	return v, from
+	v.setSpanContext(sc)
+	if id == "" {
+		id = v.traceID() // the id is the trace-id, so both views agree
+	}
+	v.id = id
+	return v
 }
 
-// incomingID returns the first valid id among Header (whose lines are
-// first) and AlsoAccept. A header with several field lines is ambiguous and
-// skipped.
-func (c *config) incomingID(first []string, h http.Header) (id, from string) {
-	if len(first) == 1 && validID(first[0]) {
-		return first[0], ""
+// hookSpan returns the span context Config.SpanContextFrom reports for ctx:
+// a span (SpanID set) or a remote parent (SpanID zero, ParentID set).
+func (c *config) hookSpan(ctx context.Context) (SpanContext, bool) {
+	if c.spanFrom == nil || ctx == nil {
+		return SpanContext{}, false
+	}
+	s, ok := c.spanFrom(ctx)
+	if !ok || s.TraceID.IsZero() || (s.SpanID.IsZero() && s.ParentID.IsZero()) {
+		return SpanContext{}, false
+	}
+	s.Flags &= knownFlags
+	return s, true
+}
+
+// incomingID returns the first valid id among Header and AlsoAccept. A
+// header with several field lines is ambiguous and skipped.
+func (c *config) incomingID(h http.Header) (id, from string) {
+	if vs := h[c.header]; len(vs) == 1 && validID(vs[0]) {
+		return vs[0], ""
 	}
 	for _, name := range c.alsoAccept {
 		if vs := h[name]; len(vs) == 1 && validID(vs[0]) {
@@ -139,16 +177,18 @@ func (c *config) incomingID(first []string, h http.Header) (id, from string) {
 }
 
 // traceIDOf returns the trace-id of a valid id that did not come with a
-// traceparent: the id itself when it is a non-nil UUID, otherwise random.
+// traceparent: the id itself when it is 32 hex digits and not all zero (the
+// form this package generates), otherwise random. Other UUID forms are not
+// taken: their fixed version and variant bits would skew ratio samplers.
 func traceIDOf(id string) (TraceID, Flags) {
-	if u, ok := uuidBytes(id); ok && u != [16]byte{} {
-		return u, 0
+	if t, ok := hexTraceID(id); ok {
+		return t, 0
 	}
-	return randomTraceID(), FlagRandom
+	return newTraceID(time.Now()), FlagRandom
 }
 
-// generate returns a new id (backed by v.idBuf when it is a UUID made here)
-// and sets the trace-id and flags of sc from it.
+// generate returns a new id and sets the trace-id and flags of sc. The
+// default id is "" (the caller uses the trace-id's hex form).
 func (c *config) generate(v *value, sc *SpanContext) string {
 	if c.newID != nil {
 		if id := c.newID(); validID(id) {
@@ -156,18 +196,19 @@ func (c *config) generate(v *value, sc *SpanContext) string {
 			return id
 		}
 	}
+	sc.TraceID, sc.Flags = newTraceID(time.Now()), FlagRandom
+	if c.uuidVersion == 0 {
+		return ""
+	}
 	u, err := newUUID(c.uuidVersion)
 	if err != nil {
 		// crypto/rand does not fail on supported platforms; stay available.
-		u = uuid.UUID(randomTraceID())
+		u = uuid.UUID(newTraceID(time.Now()))
 		u[6] = u[6]&0x0f | 0x40
 		u[8] = u[8]&0x3f | 0x80
 	}
-	sc.TraceID = TraceID(u)
-	// Both UUID versions leave the right-most 7 bytes random.
-	sc.Flags = FlagRandom
-	encodeUUID(&v.idBuf, (*[16]byte)(&sc.TraceID))
-	return v.idFromBuf(36)
+	encodeUUID(&v.idBuf, (*[16]byte)(&u))
+	return unsafe.String(&v.idBuf[0], len(v.idBuf))
 }
 
 // randomSpanID returns a non-zero random span id. Span ids need to be
@@ -180,18 +221,16 @@ func randomSpanID() (s SpanID) {
 	return s
 }
 
-// randomTraceID returns a non-zero random trace-id.
-func randomTraceID() (t TraceID) {
-	for t.IsZero() {
-		putUint64(t[:8], rand.Uint64())
-		putUint64(t[8:], rand.Uint64())
-	}
-	return t
-}
-
 func putUint64(b []byte, x uint64) {
 	_ = b[7]
 	for i := range 8 {
 		b[i] = byte(x >> (56 - 8*i))
 	}
+}
+
+// IDHeaders returns the canonical names of the request headers the
+// middleware reads an id from, Config.Header first, then AlsoAccept. The
+// OpenTelemetry bridge lists them as its propagator's fields.
+func (m *Middleware) IDHeaders() []string {
+	return append([]string{m.c.header}, m.c.alsoAccept...)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -65,33 +66,78 @@ func req(headers ...string) *http.Request {
 	return r
 }
 
-func TestGeneratesUUIDv7ByDefault(t *testing.T) {
+// TestGeneratesTraceIDByDefault: the generated id is the W3C trace-id in 32
+// lowercase hex digits (issue 12: searchable as-is in a tracing backend), of
+// a sampled trace with the random flag.
+func TestGeneratesTraceIDByDefault(t *testing.T) {
 	s, rec := run(t, trace.Handler, req())
-	u, err := uuid.Parse(s.id)
-	if err != nil || len(s.id) != 36 {
-		t.Fatalf("id %q is not a canonical UUID: %v", s.id, err)
+	if len(s.id) != 32 || strings.Trim(s.id, "0123456789abcdef") != "" {
+		t.Fatalf("id %q: want 32 lowercase hex digits", s.id)
 	}
-	if u.Version() != 7 {
-		t.Errorf("version = %d, want 7", u.Version())
+	if s.sc.TraceID.String() != s.id {
+		t.Errorf("trace-id %s is not the id %s", s.sc.TraceID, s.id)
 	}
 	if got := rec.Header().Get("X-Trace-Id"); got != s.id {
 		t.Errorf("X-Trace-Id echo = %q, want %q", got, s.id)
 	}
-	if s.sc.TraceID != trace.TraceID(u) {
-		t.Errorf("trace-id %s is not the UUID %s", s.sc.TraceID, u)
-	}
-	if s.sc.Flags != trace.FlagRandom {
-		t.Errorf("flags = %02x, want random only", s.sc.Flags)
+	if s.sc.Flags != trace.FlagRandom|trace.FlagSampled {
+		t.Errorf("flags = %02x, want random and sampled", s.sc.Flags)
 	}
 	if s.sc.SpanID.IsZero() || s.sc.IsRemote() {
 		t.Errorf("span context %+v: want a span id and no parent", s.sc)
 	}
 }
 
+// TestGeneratedTraceIDLayout: bytes 0-5 are the Unix time in milliseconds,
+// so ids sort by creation time to the millisecond.
+func TestGeneratedTraceIDLayout(t *testing.T) {
+	before := time.Now().UnixMilli()
+	var prev int64
+	for range 200 {
+		s, _ := run(t, trace.Handler, req())
+		u := s.sc.TraceID
+		ms := int64(u[0])<<40 | int64(u[1])<<32 | int64(u[2])<<24 | int64(u[3])<<16 | int64(u[4])<<8 | int64(u[5])
+		if after := time.Now().UnixMilli(); ms < before || ms > after {
+			t.Fatalf("id %q: timestamp %d ms outside [%d, %d]", s.id, ms, before, after)
+		}
+		if ms < prev {
+			t.Fatalf("id %q: timestamp %d before the previous id's %d", s.id, ms, prev)
+		}
+		prev = ms
+	}
+}
+
+// TestGeneratedTraceIDBytesAreUniform: every bit of bytes 6-15 is set in
+// about half of the ids (a UUID's version and variant bits would be fixed),
+// which ratio samplers (bytes 8-15) and the random flag (bytes 9-15) need.
+// 4000 ids: a fair bit lies within 2000 ± 240 (5.4 sigma).
+func TestGeneratedTraceIDBytesAreUniform(t *testing.T) {
+	const n = 4000
+	var ones [80]int
+	for range n {
+		s, _ := run(t, trace.Handler, req())
+		for bit := range ones {
+			if s.sc.TraceID[6+bit/8]&(0x80>>(bit%8)) != 0 {
+				ones[bit]++
+			}
+		}
+	}
+	for bit, c := range ones {
+		if c < n/2-240 || c > n/2+240 {
+			t.Errorf("byte %d bit %d set in %d of %d ids", 6+bit/8, bit%8, c, n)
+		}
+	}
+}
+
 func TestGeneratesUUIDv4WhenConfigured(t *testing.T) {
 	s, _ := run(t, newMW(t, trace.Config{UUIDVersion: 4}), req())
-	if u, err := uuid.Parse(s.id); err != nil || u.Version() != 4 {
+	u, err := uuid.Parse(s.id)
+	if err != nil || u.Version() != 4 {
 		t.Errorf("id %q: want a UUIDv4 (%v)", s.id, err)
+	}
+	// The UUID is a request id; the trace-id is generated beside it.
+	if s.sc.TraceID == trace.TraceID(u) || !s.sc.Flags.Random() {
+		t.Errorf("trace-id %s (flags %02x): want a random one, not the UUID", s.sc.TraceID, s.sc.Flags)
 	}
 }
 
@@ -103,15 +149,16 @@ func TestGeneratedIDsDiffer(t *testing.T) {
 	}
 }
 
-// TestGeneratedUUIDv7Layout checks RFC 9562 §5.7: the first 48 bits are the
+// TestGeneratedUUIDv7Layout (UUIDVersion 7) checks RFC 9562 §5.7: the first 48 bits are the
 // Unix time in milliseconds, then version 7 and variant 10; ids made one after
 // the other are in order (google/uuid's sub-millisecond counter, §6.2 method 3),
 // which keeps log search by id in time order.
 func TestGeneratedUUIDv7Layout(t *testing.T) {
 	before := time.Now().UnixMilli()
 	var prev string
+	mw := newMW(t, trace.Config{UUIDVersion: 7})
 	for range 200 {
-		s, _ := run(t, trace.Handler, req())
+		s, _ := run(t, mw, req())
 		u, err := uuid.Parse(s.id)
 		if err != nil || u.Version() != 7 || u.Variant() != uuid.RFC4122 {
 			t.Fatalf("id %q: want an RFC 9562 UUIDv7 (%v)", s.id, err)
@@ -157,11 +204,12 @@ func TestCustomGenerator(t *testing.T) {
 	cases := []struct {
 		desc      string
 		gen       string
-		wantID    string // "" means a UUID replaced it
+		wantID    string // "" means a generated id replaced it
 		wantTrace string // trace-id hex, "" means random
 	}{
 		{"valid id is used", "req-42", "req-42", ""},
-		{"UUID id gives the trace-id", "0190B4A5-9C7E-7D43-8A2B-3F5E6D7C8B9A", "0190B4A5-9C7E-7D43-8A2B-3F5E6D7C8B9A", "0190b4a59c7e7d438a2b3f5e6d7c8b9a"},
+		{"32 hex id gives the trace-id", "0190B4A59C7E7D438A2B3F5E6D7C8B9A", "0190B4A59C7E7D438A2B3F5E6D7C8B9A", "0190b4a59c7e7d438a2b3f5e6d7c8b9a"},
+		{"UUID id is not the trace-id", "0190b4a5-9c7e-7d43-8a2b-3f5e6d7c8b9a", "0190b4a5-9c7e-7d43-8a2b-3f5e6d7c8b9a", ""},
 		{"invalid id is replaced", "bad id", "", ""},
 		{"empty id is replaced", "", "", ""},
 	}
@@ -171,10 +219,11 @@ func TestCustomGenerator(t *testing.T) {
 			switch {
 			case c.wantID != "" && s.id != c.wantID:
 				t.Errorf("id = %q, want %q", s.id, c.wantID)
-			case c.wantID == "":
-				if _, err := uuid.Parse(s.id); err != nil {
-					t.Errorf("id = %q, want a UUID fallback", s.id)
-				}
+			case c.wantID == "" && s.id != s.sc.TraceID.String():
+				t.Errorf("id = %q, want the generated trace-id %s", s.id, s.sc.TraceID)
+			}
+			if c.wantTrace == "" && strings.Contains(strings.ToLower(strings.ReplaceAll(c.gen, "-", "")), s.sc.TraceID.String()) {
+				t.Errorf("trace-id %s taken from %q", s.sc.TraceID, c.gen)
 			}
 			if c.wantTrace != "" && s.sc.TraceID.String() != c.wantTrace {
 				t.Errorf("trace-id = %s, want %s", s.sc.TraceID, c.wantTrace)
@@ -284,7 +333,9 @@ func TestCustomHeaderName(t *testing.T) {
 }
 
 func TestTrustIncomingFalseRestarts(t *testing.T) {
-	mw := newMW(t, trace.Config{TrustIncoming: func(*http.Request) bool { return false }})
+	// SampleNone: the flag is this service's policy (sampled by default
+	// since issue 12), never the untrusted caller's "-01".
+	mw := newMW(t, trace.Config{Sampling: trace.SampleNone, TrustIncoming: func(*http.Request) bool { return false }})
 	s, rec := run(t, mw, req("X-Trace-Id", "client-id", "Traceparent", tp, "Tracestate", "foo=1"))
 	if s.id == "client-id" || rec.Header().Get("X-Trace-Id") == "client-id" {
 		t.Error("untrusted client id used")
@@ -305,20 +356,32 @@ func TestTrustIncomingPerRequest(t *testing.T) {
 	}
 }
 
-func TestUUIDIDIsTheTraceID(t *testing.T) {
-	cases := []struct{ desc, id string }{
-		{"canonical", "0190b4a5-9c7e-7d43-8a2b-3f5e6d7c8b9a"},
-		{"uppercase", "0190B4A5-9C7E-7D43-8A2B-3F5E6D7C8B9A"},
-		{"32 hex", "0190b4a59c7e7d438a2b3f5e6d7c8b9a"},
+// TestHexIDIsTheTraceID: an incoming id of 32 hex digits (the form this
+// package generates, nginx's $request_id) is the trace-id of the trace
+// started here. UUIDs are no longer taken (issue 12): their version and
+// variant bits would make ratio samplers downstream sample all or nothing.
+func TestHexIDIsTheTraceID(t *testing.T) {
+	cases := []struct {
+		desc, id string
+		taken    bool
+	}{
+		{"32 hex", "0190b4a59c7e7d438a2b3f5e6d7c8b9a", true},
+		{"32 hex uppercase", "0190B4A59C7E7D438A2B3F5E6D7C8B9A", true},
+		{"canonical UUID", "0190b4a5-9c7e-7d43-8a2b-3f5e6d7c8b9a", false},
+		{"all zero", "00000000000000000000000000000000", false},
 	}
 	for _, c := range cases {
 		t.Run(c.desc, func(t *testing.T) {
 			s, _ := run(t, trace.Handler, req("X-Trace-Id", c.id))
-			if got := s.sc.TraceID.String(); got != "0190b4a59c7e7d438a2b3f5e6d7c8b9a" {
-				t.Errorf("trace-id = %s", got)
+			if s.id != c.id {
+				t.Errorf("id = %q, want %q", s.id, c.id)
 			}
-			if s.sc.Flags.Random() {
-				t.Error("random flag set on a client-chosen trace-id")
+			got := s.sc.TraceID.String()
+			if taken := got == "0190b4a59c7e7d438a2b3f5e6d7c8b9a"; taken != c.taken {
+				t.Errorf("trace-id = %s, taken from the id: %v, want %v", got, taken, c.taken)
+			}
+			if s.sc.TraceID.IsZero() || s.sc.Flags.Random() == c.taken {
+				t.Errorf("trace-id %s flags %02x: random flag only on a trace-id made here", got, s.sc.Flags)
 			}
 		})
 	}
@@ -433,36 +496,109 @@ func TestTraceStateLimitConfig(t *testing.T) {
 	}
 }
 
-func TestSampledFlag(t *testing.T) {
-	s, _ := run(t, newMW(t, trace.Config{Sampled: true}), req())
-	if !s.sc.Flags.Sampled() {
-		t.Error("Sampled: new trace not sampled")
+// TestSampling: traces started here are sampled by default (issue 12: an
+// unsampled default switched recording off in parent-based downstream
+// samplers); continued traces keep the caller's decision.
+func TestSampling(t *testing.T) {
+	unsampled := "00-" + tid + "-" + pid + "-00"
+	cases := []struct {
+		desc string
+		cfg  trace.Config
+		r    *http.Request
+		want bool
+	}{
+		{"default samples new traces", trace.Config{}, req(), true},
+		{"default samples traces of a client id", trace.Config{}, req("X-Request-Id", "abc"), true},
+		{"default keeps the caller's unsampled flag", trace.Config{}, req("Traceparent", unsampled), false},
+		{"default keeps the caller's sampled flag", trace.Config{}, req("Traceparent", tp), true},
+		{"none", trace.Config{Sampling: trace.SampleNone}, req(), false},
+		{"none keeps the caller's sampled flag", trace.Config{Sampling: trace.SampleNone}, req("Traceparent", tp), true},
+		{"ratio 1", trace.Config{Sampling: trace.SampleRatio, Ratio: 1}, req(), true},
+		{"ratio 0", trace.Config{Sampling: trace.SampleRatio, Ratio: 0}, req(), false},
+		{"ratio reads bytes 8-15: low", trace.Config{Sampling: trace.SampleRatio, Ratio: 0.5}, req("X-Trace-Id", "ffffffffffffffff3fffffffffffffff"), true},
+		{"ratio reads bytes 8-15: high", trace.Config{Sampling: trace.SampleRatio, Ratio: 0.5}, req("X-Trace-Id", "00000000000000008000000000000000"), false},
 	}
-	s, _ = run(t, newMW(t, trace.Config{Sampled: true}), req("Traceparent", "00-"+tid+"-"+pid+"-00"))
-	if s.sc.Flags.Sampled() {
-		t.Error("Sampled overrode the caller's decision")
-	}
-	s, _ = run(t, trace.Handler, req())
-	if s.sc.Flags.Sampled() {
-		t.Error("default: new trace sampled")
+	for _, c := range cases {
+		t.Run(c.desc, func(t *testing.T) {
+			s, _ := run(t, newMW(t, c.cfg), c.r)
+			if s.sc.Flags.Sampled() != c.want {
+				t.Errorf("sampled = %v, want %v", s.sc.Flags.Sampled(), c.want)
+			}
+		})
 	}
 }
 
-func TestResponseTraceparent(t *testing.T) {
-	s, rec := run(t, newMW(t, trace.Config{ResponseTraceparent: true}), req("Traceparent", "cc-"+tid+"-"+pid+"-ff-x"))
-	want := "00-" + tid + "-" + s.sc.SpanID.String() + "-03"
-	if got := rec.Header().Get("Traceparent"); got != want {
-		t.Errorf("traceparent = %q, want %q", got, want)
+// TestSampleRatioFraction: over 20,000 generated ids the sampled share is
+// within 2 percentage points of the ratio.
+func TestSampleRatioFraction(t *testing.T) {
+	for _, ratio := range []float64{0.1, 0.5, 0.9} {
+		mw := newMW(t, trace.Config{Sampling: trace.SampleRatio, Ratio: ratio})
+		n := 0
+		const total = 20000
+		for range total {
+			if s, _ := run(t, mw, req()); s.sc.Flags.Sampled() {
+				n++
+			}
+		}
+		if got := float64(n) / total; got < ratio-0.02 || got > ratio+0.02 {
+			t.Errorf("ratio %v: sampled %.4f", ratio, got)
+		}
+	}
+}
+
+// TestPassThroughForwardsTraceparent: with PassThrough the caller's
+// parent-id and flags go downstream unchanged.
+func TestPassThroughForwardsTraceparent(t *testing.T) {
+	mw := newMW(t, trace.Config{PassThrough: true})
+	s, _ := run(t, mw, req("Traceparent", tp, "Tracestate", "foo=1"))
+	if s.sc.SpanID.String() != pid || s.sc.ParentID.String() != pid || s.sc.TraceID.String() != tid {
+		t.Errorf("span context %+v: want the caller's ids", s.sc)
+	}
+	if got := s.sc.Traceparent(); got != tp {
+		t.Errorf("forwarded traceparent %q, want %q", got, tp)
+	}
+	s, _ = run(t, mw, req())
+	if s.sc.SpanID.IsZero() || !s.sc.Flags.Sampled() {
+		t.Errorf("new trace with PassThrough: %+v", s.sc)
+	}
+}
+
+// TestServerTiming: the response carries this hop's trace context as the
+// Level 2 editor's draft defines it (a Server-Timing "trace" metric), not a
+// bare traceparent response header (replaced ResponseTraceparent, issue 12).
+func TestServerTiming(t *testing.T) {
+	mw := newMW(t, trace.Config{ServerTiming: true})
+	h := mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Server-Timing", "db;dur=53")
+	}))
+	rec := httptest.NewRecorder()
+	r := req("Traceparent", "cc-"+tid+"-"+pid+"-ff-x")
+	r.Header.Set("X-Want", "1")
+	var sc trace.SpanContext
+	mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sc, _ = trace.FromContext(r.Context())
+		h.ServeHTTP(w, r)
+	})).ServeHTTP(rec, r)
+	want := []string{"trace;desc=00-" + tid + "-" + sc.SpanID.String() + "-03", "db;dur=53"}
+	if got := rec.Header().Values("Server-Timing"); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Server-Timing = %q, want %q", got, want)
+	}
+	if rec.Header().Get("Traceparent") != "" {
+		t.Error("traceparent response header sent")
 	}
 	_, rec = run(t, trace.Handler, req())
-	if got := rec.Header().Get("Traceparent"); got != "" {
-		t.Errorf("traceparent %q sent by default", got)
+	if got := rec.Header().Get("Server-Timing"); got != "" {
+		t.Errorf("Server-Timing %q sent by default", got)
+	}
+	_, rec = run(t, newMW(t, trace.Config{ServerTiming: true, PassThrough: true}), req("Traceparent", tp))
+	if got := rec.Header().Get("Server-Timing"); got != "" {
+		t.Errorf("PassThrough: Server-Timing %q names a span this hop does not have", got)
 	}
 }
 
 func TestHeadersAreSetBeforeNext(t *testing.T) {
-	s, _ := run(t, newMW(t, trace.Config{ResponseTraceparent: true}), req("X-Request-Id", "abc"))
-	for _, name := range []string{"X-Trace-Id", "X-Request-Id", "Traceparent"} {
+	s, _ := run(t, newMW(t, trace.Config{ServerTiming: true}), req("X-Request-Id", "abc"))
+	for _, name := range []string{"X-Trace-Id", "X-Request-Id", "Server-Timing"} {
 		if s.header.Get(name) == "" {
 			t.Errorf("%s not set when next runs", name)
 		}
@@ -482,11 +618,13 @@ func TestInnerMiddlewareAnswerKeepsID(t *testing.T) {
 	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("X-Trace-Id") != "abc" {
 		t.Fatalf("status %d, X-Trace-Id %q", rec.Code, rec.Header().Get("X-Trace-Id"))
 	}
+	// trace_id names the W3C trace-id, as in the logs (issue 12); the
+	// client's id is in X-Trace-Id.
 	var body struct {
 		TraceID string `json:"trace_id"`
 	}
-	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body.TraceID != "abc" {
-		t.Errorf("problem+json trace_id = %q (%v), want abc", body.TraceID, err)
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || len(body.TraceID) != 32 || body.TraceID == "abc" {
+		t.Errorf("problem+json trace_id = %q (%v), want the 32-hex trace-id", body.TraceID, err)
 	}
 }
 
@@ -563,7 +701,12 @@ func TestNewValidatesConfig(t *testing.T) {
 		{"also accept invalid", trace.Config{AlsoAccept: []string{"a:b"}}, []string{`trace: AlsoAccept: not a valid header name (value "a:b")`}},
 		{"also accept reserved", trace.Config{AlsoAccept: []string{"Tracestate"}}, []string{`trace: AlsoAccept: reserved`}},
 		{"also accept duplicate", trace.Config{AlsoAccept: []string{"x-trace-id"}}, []string{`trace: AlsoAccept: duplicate header name (value "X-Trace-Id")`}},
-		{"uuid version", trace.Config{UUIDVersion: 5}, []string{`trace: UUIDVersion: must be 4 or 7 (value "5")`}},
+		{"uuid version", trace.Config{UUIDVersion: 5}, []string{`trace: UUIDVersion: must be 0, 4 or 7 (value "5")`}},
+		{"ratio out of range", trace.Config{Sampling: trace.SampleRatio, Ratio: 1.5}, []string{`trace: Ratio: must be between 0 and 1 (value "1.5")`}},
+		{"ratio NaN", trace.Config{Sampling: trace.SampleRatio, Ratio: math.NaN()}, []string{`trace: Ratio: must be between 0 and 1 (value "NaN")`}},
+		{"ratio without SampleRatio", trace.Config{Ratio: 0.5}, []string{`trace: Ratio: set without Sampling SampleRatio (value "0.5")`}},
+		{"unknown sampling", trace.Config{Sampling: 9}, []string{`trace: Sampling: unknown policy (value "9")`}},
+		{"log keys equal", trace.Config{LogKeys: trace.LogKeys{SpanID: "trace_id"}}, []string{`trace: LogKeys: keys must differ`}},
 		{"tracestate limit low", trace.Config{TraceStateLimit: 100}, []string{`trace: TraceStateLimit: must be between 512 and 8192 (value "100")`}},
 		{"tracestate limit high", trace.Config{TraceStateLimit: 10000}, []string{`TraceStateLimit`}},
 		{"all reported together", trace.Config{Header: "X Trace", UUIDVersion: 1, TraceStateLimit: -1}, []string{"Header", "UUIDVersion", "TraceStateLimit"}},
@@ -622,7 +765,7 @@ func TestLogHandlerAddsTraceAttributes(t *testing.T) {
 			}
 			continue
 		}
-		if rec[trace.KeyTraceID] != "abc" || rec[trace.KeySpanID] != sc.SpanID.String() {
+		if rec[trace.KeyTraceID] != sc.TraceID.String() || rec[trace.KeySpanID] != sc.SpanID.String() || rec[trace.KeyRequestID] != "abc" {
 			t.Errorf("line %d: %s", i, line)
 		}
 	}
@@ -650,7 +793,7 @@ func TestLogHandlerDoesNotTouchSharedRecord(t *testing.T) {
 	if err := trace.NewLogHandler(countHandler{&n2}).Handle(ctx, r); err != nil {
 		t.Fatal(err)
 	}
-	if n1 != 8 || n2 != 8 || r.NumAttrs() != 6 {
+	if n1 != 9 || n2 != 9 || r.NumAttrs() != 6 {
 		t.Errorf("attrs: %d, %d, original %d", n1, n2, r.NumAttrs())
 	}
 }
@@ -681,7 +824,7 @@ func TestNewRejectsHeadersThatBreakResponses(t *testing.T) {
 // values it finds in place cannot reach other requests or the id in its
 // context. Run with -race.
 func TestConcurrentRequestsDoNotShareState(t *testing.T) {
-	mw := newMW(t, trace.Config{ResponseTraceparent: true})
+	mw := newMW(t, trace.Config{ServerTiming: true})
 	h := mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := trace.ID(r.Context())
 		for _, v := range w.Header() {
@@ -721,7 +864,7 @@ func TestLogHandlerSurvivesWithGroup(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
 		t.Fatal(err)
 	}
-	if rec.G[trace.KeyTraceID] != "abc" || rec.G["k"] != "v" || rec.G[trace.KeySpanID] == nil {
+	if len(fmt.Sprint(rec.G[trace.KeyTraceID])) != 32 || rec.G[trace.KeyRequestID] != "abc" || rec.G["k"] != "v" || rec.G[trace.KeySpanID] == nil {
 		t.Errorf("record %s: want trace_id, span_id and k in group g", buf.String())
 	}
 }

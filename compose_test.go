@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -119,6 +120,46 @@ func app(release <-chan struct{}) http.Handler {
 		}
 		<-release
 		io.WriteString(w, "data: two\n\n")
+	})
+	// Handlers that treat Vary and the header map the way real code does.
+	mux.HandleFunc("/vary-set", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Vary", "Accept")
+		io.WriteString(w, jsonBody)
+	})
+	mux.HandleFunc("/vary-add", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Add("Vary", "accept-encoding")
+		w.Header()["vary"] = []string{"ORIGIN, Accept"}
+		io.WriteString(w, jsonBody)
+	})
+	mux.HandleFunc("/vary-star", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Vary", "*")
+		io.WriteString(w, jsonBody)
+	})
+	mux.HandleFunc("/late", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Trailer", "X-Sum")
+		io.WriteString(w, jsonBody)
+		w.Header().Set("X-Late", "1")
+		w.Header().Set("Vary", "Late")
+		w.Header().Set("X-Sum", "abc")
+	})
+	mux.HandleFunc("/hijack-legacy", func(w http.ResponseWriter, r *http.Request) {
+		hj, ok := w.(http.Hijacker) // gorilla/websocket's assertion
+		if !ok {
+			http.Error(w, "not a Hijacker", http.StatusInternalServerError)
+			return
+		}
+		conn, brw, err := hj.Hijack()
+		if err != nil {
+			http.Error(w, "Hijack: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		defer conn.Close()
+		brw.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 8\r\nConnection: close\r\n\r\nhijacked")
+		brw.Flush()
 	})
 	mux.HandleFunc("/hijack", func(w http.ResponseWriter, r *http.Request) {
 		conn, brw, err := http.NewResponseController(w).Hijack()
@@ -278,6 +319,7 @@ func testOrder(t *testing.T, order []layer, h2 bool) {
 	if res.StatusCode != http.StatusPreconditionFailed {
 		t.Errorf("PUT If-Match with a stale tag: status %d, want 412", res.StatusCode)
 	}
+	decorated(t, res, order, "cache") // its Vary too
 
 	res = get(t, c, http.MethodHead, srv.URL+"/json", ae)
 	if got := body(t, res); res.StatusCode != http.StatusOK || got != "" {
@@ -312,14 +354,53 @@ func testOrder(t *testing.T, order []layer, h2 bool) {
 	}
 	decorated(t, res, order, "")
 
-	res = get(t, c, http.MethodGet, srv.URL+"/hijack", nil)
-	got := body(t, res)
-	switch {
-	case h2 && !strings.Contains(got, "not supported"):
-		t.Errorf("HTTP/2 hijack: status %d body %q, want ErrNotSupported", res.StatusCode, got)
-	case !h2 && got != "hijacked":
-		t.Errorf("hijack: status %d body %q", res.StatusCode, got)
+	for _, path := range []string{"/hijack", "/hijack-legacy"} {
+		res = get(t, c, http.MethodGet, srv.URL+path, nil)
+		got := body(t, res)
+		switch {
+		case h2 && !strings.Contains(got, "not supported"):
+			t.Errorf("HTTP/2 %s: status %d body %q, want ErrNotSupported", path, res.StatusCode, got)
+		case !h2 && got != "hijacked":
+			t.Errorf("%s: status %d body %q", path, res.StatusCode, got)
+		}
 	}
+
+	// Whatever the handler does to Vary, every layer's dimension is there
+	// once when the status is committed, and "*" stands alone.
+	for _, tc := range []struct{ path, want string }{
+		{"/vary-set", "accept, accept-encoding, origin"},
+		{"/vary-add", "accept, accept-encoding, origin"},
+		{"/vary-star", "*"},
+		{"/late", "accept-encoding, origin"},
+	} {
+		res = get(t, c, http.MethodGet, srv.URL+tc.path, ae)
+		if got := body(t, res); got != jsonBody {
+			t.Errorf("%s: body %.40q", tc.path, got)
+		}
+		if got := varyTokens(res.Header); got != tc.want {
+			t.Errorf("%s: Vary %q, want tokens %q", tc.path, res.Header.Values("Vary"), tc.want)
+		}
+		if tc.want != "*" {
+			decorated(t, res, order, "")
+		}
+		if tc.path == "/late" && (res.Header.Get("X-Late") != "" || res.Header.Get("X-Sum") != "" || res.Trailer.Get("X-Sum") != "abc") {
+			t.Errorf("/late: X-Late %q X-Sum %q trailer %v; want neither header, X-Sum as a trailer", res.Header.Get("X-Late"), res.Header.Get("X-Sum"), res.Trailer)
+		}
+	}
+}
+
+// varyTokens returns the Vary tokens of h, lower case, sorted, joined.
+func varyTokens(h http.Header) string {
+	var out []string
+	for _, line := range h.Values("Vary") {
+		for _, e := range strings.Split(line, ",") {
+			if e = strings.ToLower(strings.TrimSpace(e)); e != "" {
+				out = append(out, e)
+			}
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, ", ")
 }
 
 func Example() {

@@ -19,6 +19,17 @@
 //     caching correct.
 //   - cache: ETag and Last-Modified, conditional GET/HEAD (304) and
 //     conditional writes (412).
+//   - negotiate: Accept, Accept-Language and Accept-Charset (RFC 9110 §12),
+//     406 problem+json or a fallback.
+//   - ratelimit: GCRA limits per key (client IP through trusted proxies, or
+//     an API key), 429 with Retry-After and the IETF RateLimit fields.
+//   - idempotency: Idempotency-Key for POST and PATCH: one handler run,
+//     409 while running, 422 on reuse, byte-for-byte replay.
+//
+// Stores are interfaces with bounded in-memory implementations; the nested
+// module github.com/jiec/httpmw/redisstore shares them between replicas
+// through Redis, and github.com/jiec/httpmw/otel bridges trace to
+// OpenTelemetry.
 //
 // Errors a middleware answers itself use RFC 9457 application/problem+json
 // with the trace id as the "trace_id" member.
@@ -34,11 +45,14 @@
 // logged; security next so that those responses carry the protective headers
 // too; compress sits outside cache so that cache hashes the uncompressed body
 // and compress weakens the ETag it sees. Any other order still works: each
-// package sets its headers before calling the next handler, merges Vary, and
-// wraps the ResponseWriter through the one shared wrapper that keeps Flush,
-// io.ReaderFrom and http.ResponseController working. Hijack through
-// http.NewResponseController(w).Hijack(); the wrapper has no Hijack method of
-// its own, so a legacy w.(http.Hijacker) assertion fails.
+// package sets its headers before calling the next handler, registers its
+// Vary dimensions with the one shared ResponseWriter wrapper (which merges
+// them back, once each, when the status is committed, whatever the handler
+// did to the field; "*" stands alone), and keeps Flush, io.ReaderFrom,
+// http.ResponseController and Hijack working: WebSocket libraries upgrade
+// through any chain, with a legacy w.(http.Hijacker) assertion or the
+// ResponseController. Header changes a handler makes after its status never
+// reach the client, as with a bare net/http writer (trailers excepted).
 //
 // # Chain example
 //

@@ -50,7 +50,8 @@ func getWriter() *cacheWriter { return writerPool.Get().(*cacheWriter) }
 func putWriter(w *cacheWriter) {
 	w.held.drop()
 	held := w.held.reuse()
-	*w = cacheWriter{held: held}
+	w.Writer.Reset(nil, nil) // keeps its reusable header copy
+	*w = cacheWriter{Writer: w.Writer, held: held}
 	writerPool.Put(w)
 }
 
@@ -193,7 +194,7 @@ func (w *cacheWriter) Flush() error {
 // 304/412 (state stDiscard) or sends the status and what is buffered, and
 // forwards the rest of the body as it comes.
 func (w *cacheWriter) spill() error {
-	if !w.check(w.Writer.Header()) {
+	if !w.check(w.HeaderDown()) { // the status is held: the handler's map is detached
 		w.held.drop()
 		return nil
 	}
@@ -207,10 +208,10 @@ func (w *cacheWriter) spill() error {
 // sets the generated ETag, evaluates the preconditions and sends either a
 // 304/412 or the 200 with its body.
 func (w *cacheWriter) finish() {
-	if w.state != stBuffer {
-		return
+	if w.state != stBuffer || w.Hijacked() {
+		return // a hijacked connection is the handler's: nothing is stored or sent
 	}
-	h := w.Writer.Header()
+	h := w.HeaderDown()
 	// A HEAD handler that writes no body (http.ServeContent does not) gives
 	// nothing to hash: no tag rather than the tag of an empty body, which
 	// would differ from GET's (RFC 9110 §9.3.2).

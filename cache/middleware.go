@@ -11,7 +11,9 @@ import (
 )
 
 // Middleware adds validators to responses and answers conditional requests.
-// It is safe for concurrent use. A nil *Middleware is not usable; call New.
+// It is safe for concurrent use; create it with New. A nil or zero
+// Middleware (New not called) passes requests to the next handler untouched,
+// as in every package of this module.
 type Middleware struct {
 	cfg config
 
@@ -92,6 +94,9 @@ func Handler(next http.Handler) http.Handler {
 
 // Handler returns next wrapped by the middleware.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
+	if m == nil || m.cfg.maxBody == 0 {
+		return next
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		m.serve(w, r, next)
 	})
@@ -140,6 +145,9 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	cw := getWriter()
 	cw.Reset(w, cw)
 	cw.m, cw.r = m, r
+	if len(m.cfg.vary) > 0 {
+		cw.Vary(m.cfg.vary) // merged again at the commit, whatever the handler did
+	}
 	if ok {
 		cw.added = m.addHeaders(w.Header(), &s, et, &v, &cw.ours)
 		cw.validated = s.etag.Opaque != ""
@@ -148,6 +156,7 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	}
 	next.ServeHTTP(&cw.Writer, r)
 	cw.finish()
+	cw.Done() // Vary if nothing was committed; trailers set after a held status
 	putWriter(cw)
 }
 

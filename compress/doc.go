@@ -90,8 +90,8 @@
 // compress less (nothing is shared between writes or flushes), which for
 // events of a few hundred bytes costs little. http.ResponseController reaches Hijack, SetReadDeadline,
 // SetWriteDeadline and EnableFullDuplex of the server's writer through
-// Unwrap; a legacy w.(http.Hijacker) assertion does not (use the
-// ResponseController). io.ReaderFrom goes through the encoder.
+// Unwrap, and a legacy w.(http.Hijacker) assertion works too; after a
+// hijack nothing more is written. io.ReaderFrom goes through the encoder.
 //
 // # Memory
 //

@@ -7,10 +7,13 @@ import (
 	"sync"
 
 	"github.com/jiec/httpmw/internal/problem"
+	"github.com/jiec/httpmw/internal/writer"
 )
 
 // Middleware compresses responses (and optionally decodes request bodies).
-// Create it with New; it is safe for concurrent use by multiple goroutines.
+// Create it with New; it is safe for concurrent use by multiple goroutines. A nil or zero
+// Middleware (New not called) passes requests to the next handler untouched,
+// as in every package of this module.
 type Middleware struct {
 	c         *config
 	encoders  encoderPools
@@ -46,6 +49,9 @@ func Handler(next http.Handler) http.Handler {
 
 // Handler returns next wrapped by the middleware.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
+	if m == nil || m.c == nil {
+		return next
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		m.serve(next, w, r)
 	})
@@ -74,11 +80,20 @@ func (m *Middleware) serve(next http.Handler, w http.ResponseWriter, r *http.Req
 		}
 	}
 	if cd == codingIdentity && rb == nil {
+		// Vary: Accept-Encoding survives a handler that replaces Vary when
+		// an outer httpmw Writer merges it back at the commit (no wrapper of
+		// our own for an identity response, which any cache may reuse).
+		if len(m.c.codings) > 0 {
+			writer.Vary(w, varyAcceptEncoding)
+		}
 		next.ServeHTTP(w, r)
 		return
 	}
 	resp := m.responses.Get().(*response)
 	resp.reset(w, r, cd, rb, inm)
+	if len(m.c.codings) > 0 {
+		resp.Vary(varyAcceptEncoding)
+	}
 	// No defer: if next panics (http.ErrAbortHandler mid-body, or a bug), the
 	// response, its encoder and the request decoders are left half-used and
 	// possibly still referenced by goroutines of the handler, so none of them

@@ -47,6 +47,9 @@ var (
 	_ writer.BodyInterceptor = (*response)(nil)
 )
 
+// varyAcceptEncoding is the Vary dimension registered with internal/writer.
+var varyAcceptEncoding = []string{"Accept-Encoding"}
+
 // addVary merges "Vary: Accept-Encoding". Each response gets its own slice:
 // a handler may write into its header values in place, and a slice shared
 // between responses would then change (and race on) every other response.
@@ -157,7 +160,7 @@ func isEventStream(ct string) bool {
 // the body that follows the buffered bytes, sniffed when none are buffered
 // (MinSize AnySize buffers nothing).
 func (r *response) decide(large bool, next []byte) error {
-	h := r.Writer.Header()
+	h := r.HeaderDown() // the status is held: the handler's map is detached
 	ok := large
 	if ok {
 		if ct, hasCT := h["Content-Type"]; hasCT {
@@ -195,7 +198,7 @@ func (r *response) decide(large bool, next []byte) error {
 
 // start switches to compressing: it edits the headers and sends the status.
 func (r *response) start() {
-	h := r.Writer.Header()
+	h := r.HeaderDown()
 	h["Content-Encoding"] = []string{codingNames[r.cd]}
 	delete(h, "Content-Length")
 	delete(h, "Accept-Ranges") // ranges of the encoded body would not match
@@ -303,6 +306,9 @@ func (r *response) Flush() error {
 
 // finish completes the response after the handler returned.
 func (r *response) finish() error {
+	if r.Hijacked() {
+		return nil // the connection is the handler's: not a byte more
+	}
 	switch r.state {
 	case stateNew:
 		if r.rb != nil && r.rb.err != nil {
@@ -352,6 +358,7 @@ func (r *response) finish() error {
 // release returns the encoder and drops references once the response is
 // complete (never after a panic).
 func (r *response) release() {
+	r.Writer.Done() // trailer values set after a held status
 	if r.enc != nil {
 		r.m.encoders.put(r.cd, r.stream, r.enc)
 		r.enc = nil
@@ -375,6 +382,9 @@ func (r *response) replace() error {
 	h := w.Header()
 	for _, k := range [...]string{"Content-Encoding", "Content-Length", "Content-Type", "Etag", "Last-Modified", "Content-Range", "Accept-Ranges"} {
 		delete(h, k)
+	}
+	if len(r.m.c.codings) > 0 {
+		addVary(h) // the handler may have replaced Vary before failing to read
 	}
 	r.m.c.errorHandler(w, r.req, r.rb.err)
 	return nil

@@ -441,7 +441,11 @@ func TestHandlersCannotCorruptOtherResponsesHeaders(t *testing.T) {
 		if r.URL.Query().Get("evil") != "" {
 			w.Header()["Vary"][0] = "Cookie"
 			_, _ = w.Write(body)
-			w.Header()["Content-Encoding"][0] = "evil"
+			// After the status the handler's map is detached (as with a
+			// bare net/http writer): what it holds cannot reach anything.
+			if ce := w.Header()["Content-Encoding"]; len(ce) > 0 {
+				ce[0] = "evil"
+			}
 			return
 		}
 		_, _ = w.Write(body)

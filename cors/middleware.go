@@ -2,8 +2,10 @@ package cors
 
 import (
 	"net/http"
+	"sync"
 
 	"github.com/jiec/httpmw/internal/header"
+	"github.com/jiec/httpmw/internal/writer"
 )
 
 // Middleware is a validated CORS policy, created by New. It is immutable and
@@ -35,12 +37,13 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 	if m == nil || m.c == nil {
 		return next
 	}
-	return &handler{c: m.c, next: next}
+	return &handler{c: m.c, next: next, pool: sync.Pool{New: func() any { return new(writer.Writer) }}}
 }
 
 type handler struct {
 	c    *compiled
 	next http.Handler
+	pool sync.Pool // *writer.Writer, for Vary when no httpmw Writer is outside
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -48,13 +51,38 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if isCORS && r.Method == http.MethodOptions {
 		if acrm, ok := r.Header[hACRM]; ok {
 			if h.c.preflight(w, r, origin, acrm) {
-				h.next.ServeHTTP(w, r)
+				h.serveNext(w, r, h.c.varyNames)
 			}
 			return
 		}
 	}
 	h.c.actual(w.Header(), origin)
-	h.next.ServeHTTP(w, r)
+	if h.c.anyOrigin {
+		h.next.ServeHTTP(w, r) // the same answer for every origin: no Vary
+		return
+	}
+	h.serveNext(w, r, varyOrigin)
+}
+
+// varyOrigin is the Vary dimension of responses to non-preflight requests.
+var varyOrigin = []string{hOrigin}
+
+// serveNext runs next with names registered as Vary dimensions
+// (internal/writer), so that they are still in Vary when the status is
+// committed, whatever next does to the field: on the httpmw Writer outside,
+// or on a pooled one of our own.
+func (h *handler) serveNext(w http.ResponseWriter, r *http.Request, names []string) {
+	if writer.Vary(w, names) {
+		h.next.ServeHTTP(w, r)
+		return
+	}
+	ww := h.pool.Get().(*writer.Writer)
+	ww.Reset(w, nil)
+	ww.Vary(names)
+	h.next.ServeHTTP(ww, r)
+	ww.Done()
+	ww.Reset(nil, nil)
+	h.pool.Put(ww)
 }
 
 // actual sets the headers of a response to a request that is not a preflight,

@@ -18,8 +18,9 @@ import (
 )
 
 // Middleware runs a keyed request's handler once and replays its response to
-// retries. It is safe for concurrent use. A nil *Middleware is not usable;
-// call New.
+// retries. It is safe for concurrent use; create it with New. A nil or zero
+// Middleware (New not called) passes requests to the next handler untouched,
+// as in every package of this module.
 type Middleware struct {
 	cfg config
 	now func() time.Time // Record.Created; set from export_test.go
@@ -43,6 +44,9 @@ func Handler(next http.Handler) http.Handler {
 
 // Handler returns next wrapped by the middleware.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
+	if m == nil || m.cfg.store == nil {
+		return next
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		m.serve(w, r, next)
 	})
@@ -319,5 +323,6 @@ func (m *Middleware) first(w http.ResponseWriter, r *http.Request, next http.Han
 	next.ServeHTTP(&rec.w, r)
 	done = true
 	rec.finish(ctx, r)
+	rec.w.Done() // trailer values set after a held status
 	putRecorder(rec)
 }

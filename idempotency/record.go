@@ -159,7 +159,7 @@ func (rec *recorder) finish(ctx context.Context, r *http.Request) {
 		return
 	}
 	status := rec.w.Status()
-	h := rec.w.Header()
+	h := rec.w.HeaderDown() // the status is held: the handler's map is detached
 	stored := Record{
 		Fingerprint: rec.fp,
 		Status:      status,

@@ -4,10 +4,13 @@ import (
 	"net/http"
 
 	"github.com/jiec/httpmw/internal/header"
+	"github.com/jiec/httpmw/internal/writer"
 )
 
 // Middleware negotiates the representation of every response: media type,
-// language and charset. Create it with New.
+// language and charset. Create it with New. A nil or zero
+// Middleware (New not called) passes requests to the next handler untouched,
+// as in every package of this module.
 type Middleware struct{ c *compiled }
 
 // New validates cfg and returns the middleware. The error joins every
@@ -22,6 +25,9 @@ func New(cfg Config) (*Middleware, error) {
 
 // Handler returns next wrapped by the middleware.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
+	if m == nil || m.c == nil {
+		return next
+	}
 	return &handler{c: m.c, next: next}
 }
 
@@ -69,6 +75,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			hd["Content-Language"] = v.lang[:1:1]
 		}
 	}
+	// An httpmw layer outside re-merges these at commit, whatever the
+	// handler does to Vary.
+	writer.Vary(w, c.varyNames)
 	h.next.ServeHTTP(w, &v.req)
 }
 

@@ -16,7 +16,9 @@ import (
 	"github.com/jiec/httpmw/internal/forwarded"
 )
 
-// Middleware limits requests per key. It is safe for concurrent use.
+// Middleware limits requests per key. It is safe for concurrent use. A nil or zero
+// Middleware (New not called) passes requests to the next handler untouched,
+// as in every package of this module.
 type Middleware struct {
 	c         *compiled
 	inflight  *inflight
@@ -88,6 +90,9 @@ func (q *request) commit(b []byte) string {
 
 // Handler returns next wrapped by the limiter.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
+	if m == nil || m.c == nil {
+		return next
+	}
 	c := m.c
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if c.exempt != nil && c.exempt(r) {

@@ -87,6 +87,7 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		rw := m.pool.Get().(*respWriter)
 		rw.w.Reset(w, rw)
 		next.ServeHTTP(&rw.w, r)
+		rw.w.Done() // Vary registered by inner layers, if nothing was committed
 		if !rw.w.Committed() {
 			delete(h, hdrPoweredBy) // net/http sends the header map when next returns
 		}

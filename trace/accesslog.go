@@ -28,6 +28,7 @@ func (m *Middleware) logRequest(next http.Handler, w http.ResponseWriter, r *htt
 	lw.Reset(w, nil)
 	done := false
 	defer func() {
+		lw.Done() // Vary registered by inner layers, if nothing was committed
 		m.logRecord(r, v, lw, time.Since(start), !done)
 		lw.Reset(nil, nil)
 		m.pool.Put(lw)

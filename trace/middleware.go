@@ -13,7 +13,9 @@ import (
 
 // Middleware assigns every request an id and a W3C span context. Create it
 // with New; it is safe for concurrent use. Changing the Config passed to New
-// afterwards has no effect.
+// afterwards has no effect. A nil or zero
+// Middleware (New not called) passes requests to the next handler untouched,
+// as in every package of this module.
 type Middleware struct {
 	c    config
 	pool sync.Pool // *logWriter, used when access logging
@@ -37,6 +39,9 @@ func Handler(next http.Handler) http.Handler { return defaultMiddleware.Handler(
 // Handler returns next wrapped by the middleware. Its type,
 // func(http.Handler) http.Handler, fits router Use methods.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
+	if m == nil || m.c.header == "" {
+		return next
+	}
 	return &handler{m: m, next: next}
 }
 

@@ -446,3 +446,69 @@ func FuzzLanguageRange(f *testing.F) {
 		}
 	})
 }
+
+func FuzzNormalizeVary(f *testing.F) {
+	for _, tt := range normalizeVaryTests {
+		f.Add(strings.Join(tt.in, "\n"))
+	}
+	f.Fuzz(func(t *testing.T, lines string) {
+		in := strings.Split(lines, "\n")
+		h := http.Header{"Vary": slices.Clone(in)}
+		header.NormalizeVary(h)
+		got := h["Vary"]
+		before := slices.Collect(header.Elements(in))
+		after := slices.Collect(header.Elements(got))
+		if slices.Contains(before, "*") {
+			if !slices.Equal(got, []string{"*"}) {
+				t.Fatalf("Vary %q normalized to %q, want *", in, got)
+			}
+			return
+		}
+		for i, a := range after {
+			for _, b := range after[:i] {
+				if strings.EqualFold(a, b) {
+					t.Fatalf("Vary %q normalized to %q: %q twice", in, got, a)
+				}
+			}
+		}
+		for _, b := range before {
+			if !slices.ContainsFunc(after, func(a string) bool { return strings.EqualFold(a, b) }) {
+				t.Fatalf("Vary %q normalized to %q lost %q", in, got, b)
+			}
+		}
+		again := slices.Clone(got)
+		header.NormalizeVary(h)
+		if !slices.Equal(h["Vary"], again) {
+			t.Fatalf("not idempotent: %q then %q", again, h["Vary"])
+		}
+	})
+}
+
+func FuzzFoldKeys(f *testing.F) {
+	for _, tt := range foldKeysTests {
+		for k, v := range tt.in {
+			f.Add(k, strings.Join(v, ","), "Etag")
+		}
+	}
+	f.Fuzz(func(t *testing.T, k1, v1, k2 string) {
+		h := http.Header{k1: {v1}, k2: {"x"}}
+		header.FoldKeys(h)
+		for k := range h {
+			if c := http.CanonicalHeaderKey(k); c != k && h[c] != nil && strings.EqualFold(c, "vary") {
+				t.Fatalf("%q left next to %q: %v", k, c, h)
+			}
+		}
+		total := 0
+		for _, v := range h {
+			total += len(v)
+		}
+		if total > 2 || total == 0 {
+			t.Fatalf("values appeared or vanished: %v", h)
+		}
+		again := h.Clone()
+		header.FoldKeys(h)
+		if len(h) != len(again) {
+			t.Fatalf("not idempotent: %v then %v", again, h)
+		}
+	})
+}

@@ -13,10 +13,11 @@ import (
 func AddVary(h http.Header, names ...string) {
 	for n := range Elements(names) {
 		cur := h["Vary"]
-		if containsFold(cur, n) {
+		has, star := scanVary(cur, n)
+		if has {
 			continue
 		}
-		if containsFold(cur, "*") {
+		if star {
 			return
 		}
 		if n == "*" {
@@ -27,11 +28,127 @@ func AddVary(h http.Header, names ...string) {
 	}
 }
 
-func containsFold(values []string, name string) bool {
-	for e := range Elements(values) {
-		if strings.EqualFold(e, name) {
+// scanVary reports, in one pass over the Vary lines, whether they list name
+// (case-insensitively) and whether they list "*".
+func scanVary(values []string, name string) (has, star bool) {
+	for _, v := range values {
+		for v != "" {
+			var e string
+			e, v = NextElement(v)
+			switch {
+			case e == "*":
+				star = true
+			case len(e) == len(name) && strings.EqualFold(e, name):
+				return true, star
+			}
+		}
+	}
+	return false, star
+}
+
+// maxVaryTokens is how many distinct Vary tokens NormalizeVary checks for
+// duplicates without allocating; a longer list is rebuilt.
+const maxVaryTokens = 32
+
+// NormalizeVary rewrites the Vary field of h so that each field name appears
+// once (case-insensitively; the first spelling wins) and "*" stands alone
+// (RFC 9110 §12.5.5: "*" signals that anything may vary, so a list next to it
+// says nothing more). Lines that are already so are left untouched and
+// nothing is allocated; otherwise the field becomes one fresh line.
+// Non-canonical keys ("vary") are not looked at: FoldKeys merges them first.
+func NormalizeVary(h http.Header) {
+	v := h["Vary"]
+	if len(v) == 0 {
+		return
+	}
+	var seen [maxVaryTokens]string
+	n, star, dup, many := 0, false, false, false
+	for e := range Elements(v) {
+		if e == "*" {
+			star = true
+			break
+		}
+		if n == maxVaryTokens {
+			many = true
+			continue
+		}
+		if containsFoldStrings(seen[:n], e) {
+			dup = true
+			continue
+		}
+		seen[n] = e
+		n++
+	}
+	switch {
+	case star:
+		if len(v) != 1 || v[0] != "*" {
+			h["Vary"] = []string{"*"}
+		}
+	case dup || many:
+		var uniq []string
+		for e := range Elements(v) {
+			if !containsFoldStrings(uniq, e) {
+				uniq = append(uniq, e)
+			}
+		}
+		h["Vary"] = []string{strings.Join(uniq, ", ")}
+	}
+}
+
+func containsFoldStrings(list []string, s string) bool {
+	for _, e := range list {
+		if strings.EqualFold(e, s) {
 			return true
 		}
 	}
 	return false
+}
+
+// folded are the fields whose non-canonical spellings FoldKeys merges into
+// the canonical key (those the httpmw packages read or edit), by length.
+var folded = [...][]string{
+	4:  {"Vary", "Etag"},
+	7:  {"Trailer"},
+	12: {"Content-Type"},
+	13: {"Last-Modified", "Cache-Control", "Content-Range", "Accept-Ranges"},
+	14: {"Content-Length"},
+	16: {"Content-Encoding"},
+}
+
+// FoldKeys moves the values of fields the httpmw packages interpret that a
+// handler set under a non-canonical key (h["ETag"], h["vary"]: net/http
+// sends such keys as they are, next to the canonical ones) to the canonical
+// key. Vary lines are appended to the canonical ones; for every other field
+// the non-canonical value replaces the canonical one, since only handler code
+// writes such keys and it writes them last. Other keys are left alone (their
+// spelling may be deliberate, "X-XSS-Protection"). It allocates only when it
+// moves Vary lines.
+func FoldKeys(h http.Header) {
+	for k, v := range h {
+		c := foldedKey(k)
+		if c == "" {
+			continue
+		}
+		delete(h, k)
+		if c == "Vary" {
+			cur := h["Vary"]
+			h["Vary"] = append(cur[:len(cur):len(cur)], v...)
+			continue
+		}
+		h[c] = v
+	}
+}
+
+// foldedKey returns the canonical key k is a non-canonical spelling of, if
+// it is one of folded, else "".
+func foldedKey(k string) string {
+	if len(k) >= len(folded) {
+		return ""
+	}
+	for _, c := range folded[len(k)] {
+		if c != k && strings.EqualFold(c, k) {
+			return c
+		}
+	}
+	return ""
 }

@@ -3,6 +3,8 @@ package header_test
 import (
 	"net/http"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/jiec/httpmw/internal/header"
@@ -59,5 +61,95 @@ func TestAddVaryNeverWritesSharedBackingArray(t *testing.T) {
 	}
 	if extra := shared[:2][1]; extra != "" {
 		t.Errorf("the shared backing array was written: %q", extra)
+	}
+}
+
+var normalizeVaryTests = []struct {
+	desc string
+	in   []string // nil: no Vary field
+	want []string
+}{
+	{"no field", nil, nil},
+	{"clean lines are kept", []string{"Origin", "Accept-Encoding, Accept"}, []string{"Origin", "Accept-Encoding, Accept"}},
+	{"duplicate across lines", []string{"Origin", "origin", "Accept"}, []string{"Origin, Accept"}},
+	{"duplicate in a line, first spelling wins", []string{"accept-encoding, Origin, Accept-Encoding"}, []string{"accept-encoding, Origin"}},
+	{"* alone is kept", []string{"*"}, []string{"*"}},
+	{"* with names", []string{"Accept-Encoding", "*"}, []string{"*"}},
+	{"* in a list", []string{"Origin, *, Accept"}, []string{"*"}},
+	{"empty elements kept when clean", []string{"Origin, , Accept"}, []string{"Origin, , Accept"}},
+	{"empty line", []string{""}, []string{""}},
+}
+
+func TestNormalizeVary(t *testing.T) {
+	for _, tt := range normalizeVaryTests {
+		t.Run(tt.desc, func(t *testing.T) {
+			h := http.Header{}
+			if tt.in != nil {
+				h["Vary"] = slices.Clone(tt.in)
+			}
+			header.NormalizeVary(h)
+			if got := h["Vary"]; !slices.Equal(got, tt.want) {
+				t.Errorf("Vary = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestNormalizeVaryManyTokens(t *testing.T) {
+	var names []string
+	for i := range 40 {
+		names = append(names, "X-F"+strconv.Itoa(i))
+	}
+	in := append(slices.Clone(names), "x-f3")
+	h := http.Header{"Vary": in}
+	header.NormalizeVary(h)
+	if got := h["Vary"]; !slices.Equal(got, []string{strings.Join(names, ", ")}) {
+		t.Errorf("Vary = %q", got)
+	}
+}
+
+func TestNormalizeVaryCleanDoesNotAllocate(t *testing.T) {
+	h := http.Header{"Vary": {"Origin", "Accept-Encoding, Accept"}}
+	if n := testing.AllocsPerRun(100, func() { header.NormalizeVary(h) }); n != 0 {
+		t.Errorf("%v allocations", n)
+	}
+}
+
+var foldKeysTests = []struct {
+	desc string
+	in   http.Header
+	want http.Header
+}{
+	{"canonical keys untouched", http.Header{"Etag": {`"a"`}, "Vary": {"Origin"}}, http.Header{"Etag": {`"a"`}, "Vary": {"Origin"}}},
+	{"ETag replaces Etag", http.Header{"Etag": {`"mw"`}, "ETag": {`"handler"`}}, http.Header{"Etag": {`"handler"`}}},
+	{"ETag alone", http.Header{"ETag": {`"h"`}}, http.Header{"Etag": {`"h"`}}},
+	{"vary lines appended", http.Header{"Vary": {"Origin"}, "vary": {"Accept", "Cookie"}}, http.Header{"Vary": {"Origin", "Accept", "Cookie"}}},
+	{"VARY alone", http.Header{"VARY": {"*"}}, http.Header{"Vary": {"*"}}},
+	{"content fields", http.Header{"content-encoding": {"br"}, "CONTENT-LENGTH": {"3"}, "content-type": {"text/plain"}, "cache-control": {"no-transform"}},
+		http.Header{"Content-Encoding": {"br"}, "Content-Length": {"3"}, "Content-Type": {"text/plain"}, "Cache-Control": {"no-transform"}}},
+	{"other spellings left alone", http.Header{"X-XSS-Protection": {"0"}, "WWW-Authenticate": {"Basic"}}, http.Header{"X-XSS-Protection": {"0"}, "WWW-Authenticate": {"Basic"}}},
+}
+
+func TestFoldKeys(t *testing.T) {
+	for _, tt := range foldKeysTests {
+		t.Run(tt.desc, func(t *testing.T) {
+			h := tt.in.Clone()
+			header.FoldKeys(h)
+			if len(h) != len(tt.want) {
+				t.Fatalf("got %v, want %v", h, tt.want)
+			}
+			for k, v := range tt.want {
+				if !slices.Equal(h[k], v) {
+					t.Errorf("%s = %q, want %q (all: %v)", k, h[k], v, h)
+				}
+			}
+		})
+	}
+}
+
+func TestFoldKeysCanonicalDoesNotAllocate(t *testing.T) {
+	h := http.Header{"Etag": {`"a"`}, "Vary": {"Origin"}, "Content-Type": {"text/html"}, "X-XSS-Protection": {"0"}}
+	if n := testing.AllocsPerRun(100, func() { header.FoldKeys(h) }); n != 0 {
+		t.Errorf("%v allocations", n)
 	}
 }

@@ -66,6 +66,28 @@ func bodyMW(next http.Handler) http.Handler {
 	})
 }
 
+var varyWriterPool = sync.Pool{New: func() any { return new(writer.Writer) }}
+
+// pooledVary is a pooled middleware with a Vary dimension, registered on the
+// httpmw Writer outside when there is one (as cors does).
+func pooledVary(names []string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			if writer.Vary(rw, names) {
+				next.ServeHTTP(rw, r)
+				return
+			}
+			w := varyWriterPool.Get().(*writer.Writer)
+			w.Reset(rw, nil)
+			w.Vary(names)
+			next.ServeHTTP(w, r)
+			w.Done()
+			w.Reset(nil, nil)
+			varyWriterPool.Put(w)
+		})
+	}
+}
+
 var benchWraps = []struct {
 	name string
 	wrap func(http.Handler) http.Handler
@@ -75,6 +97,30 @@ var benchWraps = []struct {
 	{"wrap=pooled3", chain(observe(nil), observe(nil), observe(nil))},
 	{"wrap=pooledBody", bodyMW},
 	{"wrap=new", newPerRequest},
+	// Two Vary layers (one registered on the other's Writer) over a holder
+	// and an observer: registration, the merge at the commit, the header
+	// copy while the status is held.
+	{"wrap=vary2+hold", chain(pooledVary(varyOrigin), pooledVary(varyAE), pooledHoldMW, observe(nil))},
+}
+
+type pooledHolder struct{ holder }
+
+var holderPool = sync.Pool{New: func() any { return new(pooledHolder) }}
+
+// pooledHoldMW is holdMW with a pooled holder.
+func pooledHoldMW(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		h := holderPool.Get().(*pooledHolder)
+		h.buf = h.buf[:0]
+		h.Reset(rw, h)
+		next.ServeHTTP(&h.Writer, r)
+		if h.Committed() && len(h.buf) > 0 {
+			_, _ = h.WriteDown(h.buf)
+		}
+		h.Done()
+		h.Reset(nil, nil)
+		holderPool.Put(h)
+	})
 }
 
 // BenchmarkRequest measures one request through an in-memory writer: a

@@ -7,14 +7,34 @@
 //     SetWriteDeadline and EnableFullDuplex of the writer below via Unwrap;
 //   - Flush and FlushError exist for legacy w.(http.Flusher) callers and flush
 //     the interceptor's buffer or encoder first;
+//   - Hijack exists for legacy w.(http.Hijacker) callers (gorilla/websocket):
+//     it delegates through http.ResponseController and returns its error where
+//     the connection cannot be hijacked (HTTP/2); after a hijack the Writer
+//     writes nothing, Status reports 101 unless a final status was committed,
+//     and a HijackInterceptor learns of it;
 //   - io.ReaderFrom (the sendfile path) is used when nothing transforms the body;
 //   - 1xx informational responses (103 Early Hints) pass straight through and
 //     do not commit the status;
 //   - the status defaults to 200 on the first Write, a second WriteHeader is
 //     ignored, and 1xx/204/304 responses refuse a body with http.ErrBodyNotAllowed.
 //
+// Headers. When the final status is committed, the Writer folds values the
+// handler set under non-canonical keys of the fields the packages read
+// (h["ETag"], h["vary"]) into the canonical key, removes duplicate Vary
+// tokens (making "*" stand alone, RFC 9110 §12.5.5) and merges the Vary
+// dimensions registered with Vary, so each layer's dimensions are there once
+// whatever the handler did to the field. While an interceptor holds the
+// status (to buffer or decide), Header returns a copy taken at the commit, so
+// that later changes never reach the client, as with a bare net/http writer;
+// the interceptor edits the real map through HeaderDown, and Done hands the
+// trailer values down (declared in Trailer, or under http.TrailerPrefix keys),
+// which net/http sends only as trailers. Every middleware that owns a Writer
+// calls Done after the next handler returned.
+//
 // A middleware that must see or change the response gives the Writer an
 // Interceptor (header hook) and optionally a BodyInterceptor (body and flush
-// hooks) or an InformationalInterceptor (a hook before each 1xx response). The Writer itself is what the next handler receives, so its method
-// set, and nothing promoted from the middleware's own type, is what handlers see.
+// hooks), an InformationalInterceptor (a hook before each 1xx response) or a
+// HijackInterceptor. The Writer itself is what the next handler receives, so
+// its method set, and nothing promoted from the middleware's own type, is
+// what handlers see.
 package writer

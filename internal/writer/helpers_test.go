@@ -3,9 +3,11 @@ package writer_test
 import (
 	"bytes"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/jiec/httpmw/internal/writer"
 )
@@ -123,15 +125,17 @@ func holdMW(next http.Handler) http.Handler {
 		h.Reset(rw, h)
 		next.ServeHTTP(&h.Writer, r)
 		if !h.Committed() {
+			h.Done()
 			return
 		}
 		if !h.HeaderSent() {
-			h.Writer.Header().Set("X-Held-Length", strconv.Itoa(len(h.buf)))
+			h.HeaderDown().Set("X-Held-Length", strconv.Itoa(len(h.buf)))
 			h.SendHeader()
 		}
 		if len(h.buf) > 0 {
 			_, _ = h.WriteDown(h.buf)
 		}
+		h.Done()
 	})
 }
 
@@ -194,4 +198,11 @@ func (s *rfSpy) ReadFrom(r io.Reader) (int64, error) {
 		return rf.ReadFrom(r)
 	}
 	return io.Copy(struct{ io.Writer }{s.ResponseWriter}, r)
+}
+
+// netDialer dials the test server's listener over TCP.
+type netDialer struct{}
+
+func (netDialer) dial(addr string) (net.Conn, error) {
+	return net.DialTimeout("tcp", addr, 10*time.Second)
 }

@@ -1,9 +1,14 @@
 package writer
 
 import (
+	"bufio"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"strings"
+
+	"github.com/jiec/httpmw/internal/header"
 )
 
 // Interceptor sees the final status of a response before it is sent.
@@ -34,20 +39,46 @@ type InformationalInterceptor interface {
 	Informational(code int)
 }
 
+// HijackInterceptor is an Interceptor that learns of a hijack: OnHijack runs
+// once the connection below has been taken over (the call succeeded). After
+// it the Writer sends nothing more: the response belongs to the hijacker.
+// (Interceptors that only need to know later ask Writer.Hijacked.)
+type HijackInterceptor interface {
+	Interceptor
+	OnHijack()
+}
+
+// maxVary is how many Vary registrations (Writer.Vary) one Writer holds.
+const maxVary = 4
+
 // Writer wraps an http.ResponseWriter. Its zero value is not usable: call
 // Reset (which lets middlewares embed a Writer by value and pool it).
 type Writer struct {
-	rw      http.ResponseWriter
-	ic      Interceptor
-	body    BodyInterceptor
-	status  int   // committed final status; 0 until committed
-	sent    bool  // status sent to rw
-	written int64 // body bytes handed to rw
+	rw       http.ResponseWriter
+	ic       Interceptor
+	body     BodyInterceptor
+	status   int   // committed final status; 0 until committed
+	sent     bool  // status sent to rw
+	hijacked bool  // the connection was hijacked through this Writer
+	detached bool  // Header returns late: the status is committed but held
+	clean    bool  // the Writer above committed through SendHeader after normalizing
+	tidy     bool  // this Writer normalized the header at its commit (or was clean)
+	nvary    uint8 // registrations in vary
+	written  int64 // body bytes handed to rw
+	vary     [maxVary][]string
+
+	// late is the header map the handler sees once the status is committed
+	// but held, so that its later changes never reach the client (as with
+	// net/http, which snapshots the map at WriteHeader); trailer values come
+	// back down in Done. Kept across Reset, so pooled Writers reuse it.
+	late     http.Header
+	lateVals []string
 }
 
 var (
 	_ http.ResponseWriter = (*Writer)(nil)
 	_ http.Flusher        = (*Writer)(nil)
+	_ http.Hijacker       = (*Writer)(nil)
 	_ io.ReaderFrom       = (*Writer)(nil)
 )
 
@@ -62,7 +93,37 @@ func New(rw http.ResponseWriter, ic Interceptor) *Writer {
 // implements BodyInterceptor, the body goes through it.
 func (w *Writer) Reset(rw http.ResponseWriter, ic Interceptor) {
 	body, _ := ic.(BodyInterceptor)
-	*w = Writer{rw: rw, ic: ic, body: body}
+	late, vals := w.late, w.lateVals
+	if len(late) > 0 {
+		clear(late)
+		clear(vals)
+	}
+	*w = Writer{rw: rw, ic: ic, body: body, late: late, lateVals: vals[:0]}
+}
+
+// Vary registers names as Vary dimensions of the layer that owns w: when the
+// final status is committed through w, each of them is merged into the Vary
+// field (once, case-insensitively, never next to "*"), whatever the handler
+// did to the field meanwhile (Set, Add, a non-canonical key, several lines).
+// names is kept, not copied, and never modified: pass a slice built once
+// (from the Config). Vary reports false when w holds no more registrations
+// (maxVary); the caller then wraps with a Writer of its own.
+func (w *Writer) Vary(names []string) bool {
+	if w.nvary == maxVary {
+		return false
+	}
+	w.vary[w.nvary] = names
+	w.nvary++
+	return true
+}
+
+// Vary registers names on rw if it is a *Writer (an httpmw layer outside the
+// caller), so that a layer which otherwise leaves the response alone needs
+// no wrapper of its own. It reports false if rw is not one, or is full: the
+// caller then wraps rw with its own Writer and registers there.
+func Vary(rw http.ResponseWriter, names []string) bool {
+	w, ok := rw.(*Writer)
+	return ok && w.status == 0 && w.Vary(names)
 }
 
 // PassBody stops routing the body through the BodyInterceptor: from now on
@@ -74,8 +135,24 @@ func (w *Writer) PassBody() { w.body = nil }
 // Unwrap returns the wrapped writer; http.ResponseController uses it.
 func (w *Writer) Unwrap() http.ResponseWriter { return w.rw }
 
-// Header returns the header map of the wrapped writer.
-func (w *Writer) Header() http.Header { return w.rw.Header() }
+// Header returns the header map of the wrapped writer, as the handler may
+// change it. Once the status is committed but held by the interceptor, it
+// returns a copy taken at the commit: changes made after the status no longer
+// reach the client, as with a bare net/http writer, except trailer values
+// (see Done). The interceptor edits the real map through HeaderDown.
+func (w *Writer) Header() http.Header {
+	if w.detached {
+		return w.late
+	}
+	return w.rw.Header()
+}
+
+// HeaderDown returns the header map of the wrapped writer, the one that is
+// sent: interceptors edit it while they hold the status.
+func (w *Writer) HeaderDown() http.Header { return w.rw.Header() }
+
+// Hijacked reports whether the connection was hijacked through w.
+func (w *Writer) Hijacked() bool { return w.hijacked }
 
 // Status returns the status the handler committed, or 0 if it has not
 // committed one yet (net/http then sends 200 when the handler returns).
@@ -115,26 +192,110 @@ func (w *Writer) WriteHeader(code int) {
 		return
 	}
 	w.status = code
+	w.normalize()
 	if w.ic == nil || w.ic.Header(code) {
 		w.SendHeader()
+	} else if !w.sent && !w.hijacked {
+		w.detach()
+	}
+}
+
+// normalize runs at the commit of the final status, before the interceptor:
+// non-canonical keys of the fields the packages read are folded, Vary is
+// deduplicated ("*" alone), and the registered dimensions are merged. The
+// first two are skipped when the Writer above (ours) did them already.
+func (w *Writer) normalize() {
+	clean := w.clean
+	w.clean = false
+	if !clean && w.ic == nil && w.nvary == 0 {
+		return
+	}
+	w.tidy = true
+	h := w.rw.Header()
+	if !clean {
+		header.FoldKeys(h)
+		header.NormalizeVary(h)
+	}
+	for _, names := range w.vary[:w.nvary] {
+		header.AddVary(h, names...)
+	}
+}
+
+// detach gives the handler its own copy of the header map (see Header).
+func (w *Writer) detach() {
+	h := w.rw.Header()
+	if w.late == nil {
+		w.late = make(http.Header, len(h))
+	}
+	n := 0
+	for _, v := range h {
+		n += len(v)
+	}
+	vals := w.lateVals[:0]
+	if cap(vals) < n {
+		vals = make([]string, 0, n)
+	}
+	for k, v := range h {
+		vals = append(vals, v...)
+		w.late[k] = vals[len(vals)-len(v) : len(vals) : len(vals)]
+	}
+	w.lateVals = vals
+	w.detached = true
+}
+
+// Done runs after the handler returned. With no status committed, it merges
+// the registered Vary dimensions (net/http sends the map as it is). Else it
+// hands down the trailer values the handler set after a held status
+// (in the map Header returned then): those of the fields the Trailer header
+// declared and those under http.TrailerPrefix keys, which net/http reads from
+// the header map when the handler returns and sends only as trailers.
+// Every middleware that owns a Writer calls it once it has written the whole
+// response, before it returns.
+func (w *Writer) Done() {
+	if w.status == 0 {
+		// net/http sends the header map with 200 when the handler
+		// returns: the registered Vary dimensions must be in it.
+		w.normalize()
+		return
+	}
+	if !w.detached || w.hijacked {
+		return
+	}
+	h := w.rw.Header()
+	for k, v := range w.late {
+		if strings.HasPrefix(k, http.TrailerPrefix) {
+			h[k] = v
+		}
+	}
+	for name := range header.Elements(h["Trailer"]) {
+		k := http.CanonicalHeaderKey(name)
+		if v, ok := w.late[k]; ok {
+			h[k] = v
+		}
 	}
 }
 
 // SendHeader sends the committed status to the wrapped writer, once.
 // Interceptors that held the status call it when they are ready.
 func (w *Writer) SendHeader() {
-	if w.sent {
+	if w.sent || w.hijacked {
 		return
 	}
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
 	w.sent = true
+	if below, ok := w.rw.(*Writer); ok && w.tidy {
+		below.clean = true
+	}
 	w.rw.WriteHeader(w.status)
 }
 
 // Write writes the body, committing status 200 first if needed.
 func (w *Writer) Write(p []byte) (int, error) {
+	if w.hijacked {
+		return 0, http.ErrHijacked
+	}
 	if w.status == 0 {
 		w.WriteHeader(http.StatusOK)
 	}
@@ -150,6 +311,9 @@ func (w *Writer) Write(p []byte) (int, error) {
 // WriteDown writes p to the wrapped writer, sending the status first if it is
 // still held. Interceptors use it to forward the (transformed) body.
 func (w *Writer) WriteDown(p []byte) (int, error) {
+	if w.hijacked {
+		return 0, http.ErrHijacked
+	}
 	if !w.sent {
 		w.SendHeader()
 	}
@@ -162,6 +326,9 @@ func (w *Writer) WriteDown(p []byte) (int, error) {
 // to the wrapped writer's ReadFrom (sendfile on plain TCP); with one, every
 // byte goes through the interceptor's Body.
 func (w *Writer) ReadFrom(r io.Reader) (int64, error) {
+	if w.hijacked {
+		return 0, http.ErrHijacked
+	}
 	if w.status == 0 {
 		w.WriteHeader(http.StatusOK)
 	}
@@ -189,6 +356,9 @@ func (w *Writer) Flush() { _ = w.FlushError() }
 // its buffer or encoder, then flushes the writer below through
 // http.ResponseController.
 func (w *Writer) FlushError() error {
+	if w.hijacked {
+		return http.ErrHijacked
+	}
 	if w.status == 0 {
 		w.WriteHeader(http.StatusOK)
 	}
@@ -201,4 +371,34 @@ func (w *Writer) FlushError() error {
 		w.SendHeader()
 	}
 	return http.NewResponseController(w.rw).Flush()
+}
+
+// Hijack takes over the connection through http.ResponseController, so that
+// legacy w.(http.Hijacker) assertions (gorilla/websocket) work through every
+// layer; where the connection below cannot be hijacked (HTTP/2) it returns
+// that error (wrapping http.ErrNotSupported) and nothing changes. A status
+// committed but held is sent first, as net/http flushes a written header
+// before a hijack (a 101 from coder/websocket). On success the response
+// counts as 101 Switching Protocols unless a final status was committed
+// before, the HijackInterceptor hook runs, and every later Write, Flush or
+// WriteHeader is refused with http.ErrHijacked or ignored.
+func (w *Writer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if w.hijacked {
+		return nil, nil, http.ErrHijacked
+	}
+	if w.status != 0 && !w.sent {
+		w.SendHeader()
+	}
+	conn, brw, err := http.NewResponseController(w.rw).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	w.hijacked = true
+	if w.status == 0 {
+		w.status = http.StatusSwitchingProtocols
+	}
+	if hi, ok := w.ic.(HijackInterceptor); ok {
+		hi.OnHijack()
+	}
+	return conn, brw, nil
 }

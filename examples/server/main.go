@@ -1,7 +1,9 @@
 // Command server is the httpmw demo: every package chained in the recommended
-// order in front of an HTML page (CSP nonce), a JSON API (ETag revalidation and
-// If-Match writes), and a Server-Sent Events stream (compressed, flushed per
-// event).
+// order in front of an HTML page (CSP nonce), a rate-limited JSON API (ETag
+// revalidation, If-Match writes, an idempotent POST, a list negotiated as
+// JSON, HTML or CSV in English or French), and a Server-Sent Events stream
+// (compressed, flushed per event). Its stores are in memory; examples/redis
+// shows the same limits and idempotency keys kept in Redis.
 //
 //	go run ./examples/server                  # http://127.0.0.1:8080
 //	go run ./examples/server -addr :9000      # or HTTPMW_ADDR=:9000

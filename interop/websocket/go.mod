@@ -1,6 +1,6 @@
 module github.com/jiec/httpmw/interop/websocket
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/coder/websocket v1.8.15
@@ -13,6 +13,7 @@ require (
 	github.com/andybalholm/brotli v1.3.0 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/klauspost/compress v1.20.4 // indirect
+	golang.org/x/net v0.62.0 // indirect
 )
 
 replace github.com/jiec/httpmw => ../..

@@ -68,9 +68,15 @@
 // rate-limit counters) are already there. Only fields the inner chain added
 // or changed are stored, never Date, Content-Length, hop-by-hop fields or
 // Set-Cookie, so a replay gets fresh outer fields. A field the inner chain
-// deleted is not recorded as deleted. If a compressing middleware runs
+// deleted is not recorded as deleted. Trailers (fields declared in Trailer,
+// or set with http.TrailerPrefix) are sent as trailers only, the response
+// then without Content-Length (chunked), and are replayed the same way.
+// If a compressing middleware runs
 // inside this one, its Content-Encoding is stored with the encoded body: add
 // "Accept-Encoding" to Config.FingerprintHeaders, or put compression outside.
+//
+// A nil or zero Middleware (New not called) passes every request through
+// unprotected, as in the module's other packages.
 //
 // # Stores
 //

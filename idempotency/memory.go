@@ -47,10 +47,10 @@ type MemoryStore struct {
 
 	mu      sync.Mutex
 	entries map[string]*memEntry
-	leases  memList // live (or expired, not yet dropped) leases, oldest first
-	records memList // completed records, oldest first
-	bytes   int64   // sum of the records' sizes
-	seq     uint64  // lease tokens
+	leases  memLists // live (or expired, not yet dropped) leases
+	records memLists // completed records
+	bytes   int64    // sum of the records' sizes
+	seq     uint64   // lease tokens
 	closed  bool
 }
 
@@ -82,6 +82,54 @@ func (l *memList) push(e *memEntry) {
 		l.head = e
 	}
 	l.tail = e
+}
+
+// memLists keeps entries in one list per duration (lease timeout or TTL),
+// oldest first: the clock only moves forward, so within a list entries
+// expire in order and the expired ones are at the head, even when stores
+// are shared by middlewares with different TTLs.
+type memLists struct{ ls []*durList }
+
+type durList struct {
+	d time.Duration
+	memList
+}
+
+// maxDurLists bounds the lists; entries of further durations share the last
+// one (their expiry order there is approximate).
+const maxDurLists = 16
+
+func (m *memLists) push(e *memEntry, d time.Duration) {
+	var l *durList
+	for _, x := range m.ls {
+		if x.d == d {
+			l = x
+			break
+		}
+	}
+	if l == nil {
+		if len(m.ls) < maxDurLists {
+			l = &durList{d: d}
+			m.ls = append(m.ls, l)
+		} else {
+			l = m.ls[len(m.ls)-1]
+		}
+	}
+	l.push(e)
+}
+
+// oldest returns the entry created first among the heads, or nil.
+func (m *memLists) oldest() *memEntry {
+	var best *memEntry
+	var bestAt time.Time
+	for _, l := range m.ls {
+		if e := l.head; e != nil {
+			if at := e.expires.Add(-l.d); best == nil || at.Before(bestAt) {
+				best, bestAt = e, at
+			}
+		}
+	}
+	return best
 }
 
 func (l *memList) remove(e *memEntry) {
@@ -147,7 +195,7 @@ func (s *MemoryStore) Acquire(_ context.Context, key, fingerprint string, leaseT
 	e := &memEntry{key: key, fingerprint: fingerprint, token: strconv.FormatUint(s.seq, 36),
 		expires: now.Add(leaseTimeout)}
 	s.entries[key] = e
-	s.leases.push(e)
+	s.leases.push(e, leaseTimeout)
 	return Lease{Acquired: true, Token: e.token}, nil
 }
 
@@ -173,7 +221,7 @@ func (s *MemoryStore) Complete(_ context.Context, key, token string, rec Record,
 	// The lease's entry becomes the record's (it was never handed out).
 	*e = memEntry{key: key, fingerprint: rec.Fingerprint, expires: now.Add(ttl), rec: rec, done: true, size: size}
 	s.entries[key] = e
-	s.records.push(e)
+	s.records.push(e, ttl)
 	s.bytes += size
 	return nil
 }
@@ -199,7 +247,7 @@ func (s *MemoryStore) Close() error {
 	defer s.mu.Unlock()
 	s.closed = true
 	s.entries = nil
-	s.leases, s.records = memList{}, memList{}
+	s.leases, s.records = memLists{}, memLists{}
 	s.bytes = 0
 	return nil
 }
@@ -232,29 +280,25 @@ func (s *MemoryStore) drop(e *memEntry) {
 // and records first, then the oldest records. It reports false if live
 // leases alone fill MaxEntries.
 func (s *MemoryStore) room(now time.Time, n int, size int64) bool {
-	for e := s.leases.head; e != nil && !now.Before(e.expires); e = s.leases.head {
-		s.drop(e)
-	}
-	for e := s.records.head; e != nil && !now.Before(e.expires); e = s.records.head {
-		s.drop(e)
-	}
+	s.dropExpired(&s.leases, now)
+	s.dropExpired(&s.records, now)
 	for len(s.entries)+n > s.maxEntries || s.bytes+size > s.maxBytes {
-		e := s.records.head
+		e := s.records.oldest()
 		if e == nil {
-			// Leases with longer timeouts may sit behind a lease that
-			// expires later; look for expired ones before giving up.
-			for l := s.leases.head; l != nil; {
-				next := l.next
-				if !now.Before(l.expires) {
-					s.drop(l)
-				}
-				l = next
-			}
 			return len(s.entries)+n <= s.maxEntries
 		}
 		s.drop(e)
 	}
 	return true
+}
+
+// dropExpired drops the expired entries at the heads of m's lists.
+func (s *MemoryStore) dropExpired(m *memLists, now time.Time) {
+	for _, l := range m.ls {
+		for e := l.head; e != nil && !now.Before(e.expires); e = l.head {
+			s.drop(e)
+		}
+	}
 }
 
 // recordSize is the accounted size of rec stored under key.

@@ -9,8 +9,9 @@ import (
 	"errors"
 	"hash"
 	"io"
+	"math"
 	"net/http"
-	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -76,6 +77,7 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		m.fail(w, r, &Error{Kind: ErrInvalidKey, Status: http.StatusBadRequest, Cause: err})
 		return
 	}
+	orig := r.Body
 	body, err := m.readBody(r)
 	if err != nil {
 		var e *Error
@@ -89,7 +91,14 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		}
 		return
 	}
-	defer putBody(body)
+	if body != nil {
+		// The caller's *http.Request must not keep a pooled body: an outer
+		// middleware reading r.Body after next would read another request's.
+		defer func() {
+			r.Body = orig
+			putBody(body)
+		}()
+	}
 	var raw []byte
 	if body != nil {
 		raw = body.buf
@@ -136,6 +145,10 @@ var bodies = sync.Pool{New: func() any { return new(body) }}
 // maxPooledBody is the largest body buffer kept for reuse.
 const maxPooledBody = 64 << 10
 
+// maxPrealloc is the most allocated ahead of the bytes read, on the word of
+// the request's Content-Length.
+const maxPrealloc = 64 << 10
+
 func putBody(b *body) {
 	if b == nil {
 		return
@@ -158,10 +171,16 @@ func (m *Middleware) readBody(r *http.Request) (b *body, err error) {
 	}
 	b = bodies.Get().(*body)
 	buf := b.buf[:0]
-	if r.ContentLength > 0 && int64(cap(buf)) < r.ContentLength+1 {
-		buf = make([]byte, 0, r.ContentLength+1) // +1: room to see EOF
+	// Content-Length sizes the buffer only up to maxPrealloc: a client may
+	// announce a large body and never send it. +1: room to see EOF.
+	if n := min(r.ContentLength, maxPrealloc) + 1; r.ContentLength > 0 && int64(cap(buf)) < n {
+		buf = make([]byte, 0, n)
 	}
-	lr := io.LimitedReader{R: r.Body, N: m.cfg.maxBody + 1}
+	limit := m.cfg.maxBody
+	if limit < math.MaxInt64 {
+		limit++ // one byte more, to see a body over the limit
+	}
+	lr := io.LimitedReader{R: r.Body, N: limit}
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
@@ -286,16 +305,15 @@ func replay(w http.ResponseWriter, r *http.Request, rec *Record) {
 		n += len(vs)
 	}
 	vals := make([]string, 0, n) // outer middlewares may edit the values in place
+	trailers := false
 	for k, vs := range rec.Header {
 		start := len(vals)
 		vals = append(vals, vs...)
 		h[k] = vals[start:len(vals):len(vals)]
+		trailers = trailers || k == "Trailer" || strings.HasPrefix(k, http.TrailerPrefix)
 	}
 	h[ReplayedHeader] = replayedValue
-	delete(h, "Content-Length")
-	if writer.BodyAllowed(rec.Status) {
-		h["Content-Length"] = []string{strconv.Itoa(len(rec.Body))}
-	}
+	setLength(h, rec.Status, len(rec.Body), trailers)
 	w.WriteHeader(rec.Status)
 	if r.Method != http.MethodHead && writer.BodyAllowed(rec.Status) && len(rec.Body) > 0 {
 		_, _ = w.Write(rec.Body)
@@ -307,7 +325,7 @@ func (m *Middleware) first(w http.ResponseWriter, r *http.Request, next http.Han
 	rec := getRecorder()
 	rec.m, rec.key, rec.fp, rec.token = m, key, fp, token
 	rec.takeSnapshot(w.Header())
-	rec.spy.rw = w
+	rec.spy.rw, rec.spy.rec = w, rec
 	rec.w.Reset(&rec.spy, rec)
 	rec.store = true
 	ctx := context.WithoutCancel(r.Context())

@@ -7,8 +7,10 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
+	"github.com/jiec/httpmw/internal/header"
 	"github.com/jiec/httpmw/internal/writer"
 )
 
@@ -72,6 +74,7 @@ func (rec *recorder) takeSnapshot(h http.Header) {
 // http.ResponseController (which reaches it via Writer.Unwrap).
 type spyWriter struct {
 	rw       http.ResponseWriter
+	rec      *recorder
 	hijacked bool
 }
 
@@ -80,13 +83,35 @@ func (s *spyWriter) Write(p []byte) (int, error) { return s.rw.Write(p) }
 func (s *spyWriter) WriteHeader(code int)        { s.rw.WriteHeader(code) }
 func (s *spyWriter) Unwrap() http.ResponseWriter { return s.rw }
 
-// Hijack hands the connection over; the response is then not stored.
+// Hijack hands the connection over; the response is then not stored. A
+// status the handler committed before is sent first, as net/http sends it
+// on the connection it hands over (unless hijacking is not supported
+// below, as on HTTP/2: the response is then still held).
 func (s *spyWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if rec := s.rec; rec != nil && rec.store && rec.w.Committed() && canHijack(s.rw) {
+		if err := rec.forward(); err != nil {
+			return nil, nil, err
+		}
+	}
 	c, b, err := http.NewResponseController(s.rw).Hijack()
 	if err == nil {
 		s.hijacked = true
 	}
 	return c, b, err
+}
+
+// canHijack reports whether a writer in the chain below rw is a Hijacker.
+func canHijack(rw http.ResponseWriter) bool {
+	for {
+		if _, ok := rw.(http.Hijacker); ok {
+			return true
+		}
+		u, ok := rw.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return false
+		}
+		rw = u.Unwrap()
+	}
 }
 
 // storable reports whether a response with status code is stored.
@@ -159,7 +184,9 @@ func (rec *recorder) finish(ctx context.Context, r *http.Request) {
 		return
 	}
 	status := rec.w.Status()
+	rec.w.Done()            // trailer values the handler set after the status, into HeaderDown
 	h := rec.w.HeaderDown() // the status is held: the handler's map is detached
+	trailers := moveTrailers(h)
 	stored := Record{
 		Fingerprint: rec.fp,
 		Status:      status,
@@ -172,10 +199,7 @@ func (rec *recorder) finish(ctx context.Context, r *http.Request) {
 	// request took the key, or the store is down) the response still goes
 	// to this client: the handler has run.
 	_ = st.Complete(ctx, rec.key, rec.token, stored, rec.m.cfg.ttl)
-	delete(h, "Content-Length")
-	if writer.BodyAllowed(status) {
-		h["Content-Length"] = []string{strconv.Itoa(len(rec.buf))}
-	}
+	setLength(h, status, len(rec.buf), trailers)
 	rec.w.SendHeader()
 	if len(rec.buf) > 0 && r.Method != http.MethodHead {
 		_, _ = rec.w.WriteDown(rec.buf)
@@ -184,11 +208,59 @@ func (rec *recorder) finish(ctx context.Context, r *http.Request) {
 
 // notReplayed are fields never taken into a record: per-response (Date),
 // recomputed (Content-Length), hop-by-hop, cookies (a replay must not hand
-// out a session again) and the replay marker itself.
+// out a session again) and the replay marker itself. Trailer (the
+// declaration) and the trailer fields ("Trailer:" keys) are kept.
 var notReplayed = map[string]bool{
 	"Date": true, "Content-Length": true, "Connection": true, "Keep-Alive": true,
-	"Proxy-Connection": true, "Transfer-Encoding": true, "Upgrade": true, "Trailer": true,
+	"Proxy-Connection": true, "Transfer-Encoding": true, "Upgrade": true,
 	"Te": true, "Set-Cookie": true, ReplayedHeader: true,
+}
+
+// notTrailer are fields that must not be sent in trailers (RFC 9110 §6.5.1:
+// framing, routing, controls, authentication, content metadata); net/http
+// ignores their declaration in Trailer.
+var notTrailer = map[string]bool{
+	"Authorization": true, "Cache-Control": true, "Connection": true, "Content-Encoding": true,
+	"Content-Length": true, "Content-Range": true, "Content-Type": true, "Expect": true,
+	"Host": true, "Keep-Alive": true, "Max-Forwards": true, "Pragma": true,
+	"Proxy-Authenticate": true, "Proxy-Authorization": true, "Proxy-Connection": true,
+	"Range": true, "Realm": true, "Te": true, "Trailer": true, "Transfer-Encoding": true,
+	"Www-Authenticate": true, "Set-Cookie": true, "Date": true,
+}
+
+// moveTrailers turns the values of the fields h declares in Trailer into
+// http.TrailerPrefix fields, so that they are sent (and stored) as trailers
+// only, as net/http sends a declared field set after the status. It reports
+// whether the response has trailers.
+func moveTrailers(h http.Header) bool {
+	has := len(h["Trailer"]) > 0
+	for e := range header.Elements(h["Trailer"]) {
+		k := http.CanonicalHeaderKey(e)
+		if vs, ok := h[k]; ok && !notTrailer[k] {
+			tk := http.TrailerPrefix + k
+			h[tk] = append(h[tk], vs...)
+			delete(h, k)
+		}
+	}
+	if !has {
+		for k := range h {
+			if strings.HasPrefix(k, http.TrailerPrefix) {
+				return true
+			}
+		}
+	}
+	return has
+}
+
+// setLength gives a response with status and an n-byte body the
+// Content-Length it has (none for 204, 304 and responses with trailers,
+// which net/http then sends chunked: with a length it drops trailers).
+func setLength(h http.Header, status, n int, trailers bool) {
+	delete(h, "Content-Length")
+	if writer.BodyAllowed(status) && !trailers {
+		delete(h, "Transfer-Encoding")
+		h["Content-Length"] = []string{strconv.Itoa(n)}
+	}
 }
 
 // changed returns the fields of h that are not in before, or have other
@@ -218,7 +290,7 @@ func changed(before, h http.Header) http.Header {
 }
 
 func keep(k string, before, now []string) bool {
-	if len(now) == 0 || notReplayed[k] || len(k) > 8 && k[:8] == "Trailer:" {
+	if len(now) == 0 || notReplayed[k] {
 		return false
 	}
 	return !slices.Equal(before, now)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+
+	"github.com/jiec/httpmw/internal/writer"
 )
 
 // Choice is the outcome of the negotiation for one request. A dimension the
@@ -30,9 +32,18 @@ type ctxKey struct{}
 type value struct {
 	req http.Request
 	context.Context
+	w      writer.Writer // what the handler writes to; v is its Interceptor
+	c      *compiled
 	choice Choice
 	vary   [1]string
 	lang   [1]string
+}
+
+// Header merges the negotiated fields into Vary again when the handler
+// commits its status, in case it replaced or deleted Vary.
+func (v *value) Header(int) bool {
+	v.c.ensureVary(v.w.Header())
+	return true
 }
 
 func (v *value) Value(k any) any {
@@ -51,7 +62,10 @@ func (v *value) String() string {
 }
 
 // Result returns the negotiation outcome of the request whose context is
-// ctx, or the zero Choice when the middleware did not handle it.
+// ctx, or the zero Choice when the middleware did not handle it. With
+// nested middlewares (media types for a whole mux, languages on one route)
+// each dimension comes from the innermost middleware negotiating it, and
+// Fallback is true if any of them fell back.
 func Result(ctx context.Context) Choice {
 	if v, ok := ctx.Value(ctxKey{}).(*value); ok {
 		return v.choice

@@ -46,8 +46,14 @@
 //
 // Before the handler runs, the middleware merges Vary with the fields it
 // negotiates (Accept, Accept-Language, Accept-Charset: those with offers
-// configured), on every response including 406s, and sets Content-Language
-// to the chosen language unless the field is already there.
+// configured), on every response including 406s, and again when the
+// handler commits its status (or returns without writing), so a handler that
+// replaces or deletes Vary keeps them. It sets Content-Language to the
+// chosen language unless the field is already there. The handler gets the
+// shared internal writer wrapper: Flush, ReadFrom, 1xx responses and
+// http.ResponseController (Hijack, deadlines) keep working.
+//
+// A nil or zero Middleware (New not called) passes requests through.
 //
 // When a request accepts no offer of a dimension, the default answer is 406
 // with an application/problem+json document (RFC 9457) listing the offers

@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/jiec/httpmw/internal/header"
-	"github.com/jiec/httpmw/internal/writer"
 )
 
 // Middleware negotiates the representation of every response: media type,
@@ -52,10 +51,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		idx[d] = i
 	}
-	v := &value{Context: r.Context()}
+	v := &value{Context: r.Context(), c: c}
 	// WithContext is inlined and its copy does not escape: the request
 	// lives in v, allocated with it.
 	v.req = *r.WithContext(v)
+	if outer, ok := v.Context.Value(ctxKey{}).(*value); ok {
+		v.choice = outer.choice // an outer middleware's dimensions stay
+	}
 	if len(c.types) > 0 {
 		v.choice.MediaType = c.typeNames[idx[dimType]]
 	}
@@ -65,7 +67,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(c.charsets) > 0 {
 		v.choice.Charset = c.charsets[idx[dimCharset]]
 	}
-	v.choice.Fallback = fallback
+	v.choice.Fallback = v.choice.Fallback || fallback
 
 	hd := w.Header()
 	c.addVary(hd, v.vary[:])
@@ -75,10 +77,19 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			hd["Content-Language"] = v.lang[:1:1]
 		}
 	}
-	// An httpmw layer outside re-merges these at commit, whatever the
-	// handler does to Vary.
-	writer.Vary(w, c.varyNames)
-	h.next.ServeHTTP(w, &v.req)
+	v.w.Reset(w, v)
+	h.next.ServeHTTP(&v.w, &v.req)
+	if !v.w.Committed() {
+		// net/http commits 200 after the handler returns: Header has not
+		// run. (After a hijack the header map is no longer sent.)
+		c.ensureVary(hd)
+	}
+}
+
+// ensureVary merges the negotiated field names into Vary (for the handler
+// that replaced or deleted it).
+func (c *compiled) ensureVary(h http.Header) {
+	header.AddVary(h, c.varyNames...)
 }
 
 // addVary merges the negotiated field names into Vary; buf (len 1) backs

@@ -20,10 +20,13 @@ type Config struct {
 	// and 1000 per day. Required (at most 16). A request is admitted only
 	// if every policy admits it; a denied request charges none. Names must
 	// be unique, 1-64 printable ASCII characters without '"' or '\'.
+	// Limit+Burst is at most 999 999 999 999 999, the largest Integer a
+	// structured field carries (RFC 9651), as is Concurrency.
 	Policies []Policy
 
 	// Store keeps the per-key state. nil: a MemoryStore with the default
-	// MemoryConfig, owned by the Middleware (Close closes it).
+	// MemoryConfig, owned by the Middleware (Close closes it). A
+	// *MemoryStore must come from NewMemoryStore.
 	Store Store
 
 	// KeyFunc returns the key requests are counted under (an API key, a
@@ -41,7 +44,8 @@ type Config struct {
 	// to left, skipping hops that are themselves trusted: the first
 	// untrusted address is the client. Anything a client writes further
 	// left is never read, so a client cannot choose its key. Empty (the
-	// default): the connection's address is the client.
+	// default): the connection's address is the client. A /0 (trusting
+	// every peer) is refused.
 	TrustedProxies []netip.Prefix
 
 	// ProxyHeader is the header the trusted proxies append to:
@@ -66,8 +70,9 @@ type Config struct {
 	Cost func(r *http.Request) int64
 
 	// Concurrency, when > 0, limits how many requests of one key run at
-	// once in this process, released when the handler returns or panics.
-	// Over the limit: 429. Advertised as policy "concurrency" with
+	// once in this process, released when the handler returns or panics
+	// (a handler that hijacks the connection, e.g. for a WebSocket, holds
+	// its slot until it returns). Over the limit: 429. Advertised as policy "concurrency" with
 	// qu="concurrent-requests".
 	Concurrency int64
 
@@ -122,6 +127,7 @@ const ProblemQuotaExceeded = "https://iana.org/assignments/http-problem-types#qu
 
 const (
 	maxPolicies       = 16
+	maxSFInteger      = 999_999_999_999_999 // RFC 9651 §3.3.1: at most 15 digits
 	concurrencyPolicy = "concurrency"
 	headerXFF         = "X-Forwarded-For"
 	headerForwarded   = "Forwarded"
@@ -195,13 +201,20 @@ func compile(cfg Config) (*compiled, error) {
 		if p.Burst < 0 {
 			bad("Policies[%d].Burst: must be >= 0 (value %d)", i, p.Burst)
 		}
-		if p.Limit > 0 && p.Period > 0 && p.Burst >= 0 {
+		if p.Limit > 0 && p.Burst >= 0 && (p.Burst > maxSFInteger || p.Limit > maxSFInteger-p.Burst) {
+			bad("Policies[%d]: Limit+Burst must be at most %d, the largest Integer the RateLimit fields can carry (value %d+%d)", i, int64(maxSFInteger), p.Limit, p.Burst)
+		} else if p.Limit > 0 && p.Period > 0 && p.Burst >= 0 {
 			if _, ok := compilePolicy(p); !ok {
-				bad("Policies[%d]: (Limit+Burst)*Period/Limit overflows int64 nanoseconds (value %d+%d per %s)", i, p.Limit, p.Burst, p.Period)
+				bad("Policies[%d]: (Limit+Burst)*Period/Limit must be under 2^61 ns, about 73 years (value %d+%d per %s)", i, p.Limit, p.Burst, p.Period)
 			}
 		}
 	}
 	c.policies = append([]Policy(nil), cfg.Policies...)
+	if ms, ok := cfg.Store.(*MemoryStore); ok && ms == nil {
+		bad("Store: a *MemoryStore must come from NewMemoryStore (value nil)")
+	} else if ok && len(ms.shards) == 0 {
+		bad("Store: a *MemoryStore must come from NewMemoryStore (value a zero MemoryStore)")
+	}
 	if cfg.MaxKeyLen < 0 {
 		bad("MaxKeyLen: must be >= 0 (value %d)", cfg.MaxKeyLen)
 	}
@@ -213,8 +226,13 @@ func compile(cfg Config) (*compiled, error) {
 			bad("TrustedProxies[%d]: want a valid prefix without host bits or zone (value %q)", i, p.String())
 			continue
 		}
+		orig := p
 		if p.Addr().Is4In6() && p.Bits() >= 96 {
 			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		}
+		if p.Bits() == 0 {
+			bad("TrustedProxies[%d]: a /0 trusts every peer, so any client could choose its key with a forged header; list the proxies' own prefixes (value %q)", i, orig.String())
+			continue
 		}
 		c.trusted = append(c.trusted, p)
 	}
@@ -237,8 +255,8 @@ func compile(cfg Config) (*compiled, error) {
 	if c.v6 == 0 {
 		c.v6 = 64
 	}
-	if cfg.Concurrency < 0 {
-		bad("Concurrency: must be >= 0 (value %d)", cfg.Concurrency)
+	if cfg.Concurrency < 0 || cfg.Concurrency > maxSFInteger {
+		bad("Concurrency: must be 0-%d (value %d)", int64(maxSFInteger), cfg.Concurrency)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -260,8 +278,8 @@ func compile(cfg Config) (*compiled, error) {
 
 // policyField renders RateLimit-Policy: "name";q=Limit;w=seconds for each
 // policy. w is the Period in whole seconds; a sub-second or fractional
-// Period is scaled to q per 1 s when that is exact, else w is omitted. A
-// Burst is the vendor parameter httpmw-burst.
+// Period is scaled to q per 1 s when that is exact and q stays a 15-digit
+// sf-integer, else w is omitted. A Burst is the vendor parameter httpmw-burst.
 func policyField(ps []Policy, concurrency int64) string {
 	var b []byte
 	for i, p := range ps {
@@ -273,7 +291,7 @@ func policyField(ps []Policy, concurrency int64) string {
 		switch {
 		case p.Period%time.Second == 0:
 			w = int64(p.Period / time.Second)
-		case int64(time.Second)%int64(p.Period) == 0 && p.Limit <= (1<<62)/(int64(time.Second)/int64(p.Period)):
+		case int64(time.Second)%int64(p.Period) == 0 && p.Limit <= maxSFInteger/(int64(time.Second)/int64(p.Period)):
 			q, w = p.Limit*(int64(time.Second)/int64(p.Period)), 1
 		}
 		b = append(b, ";q="...)

@@ -61,6 +61,7 @@
 // under a random seed clients cannot learn). Concurrency limits running requests per key in
 // this process, released when the handler returns or panics.
 //
-// Exempt requests are neither counted nor decorated. The RateLimit fields are
+// Exempt requests are neither counted nor decorated. A nil or zero
+// Middleware (New not called) passes every request through unlimited. The RateLimit fields are
 // set before next runs; a handler may remove them.
 package ratelimit

@@ -20,7 +20,12 @@ type MemoryConfig struct {
 	// is full, a new key evicts, from a sample of 8 entries of that shard,
 	// one whose bucket is full again (it carries no state) or else the one
 	// closest to full, so a flood of new keys sheds the least information
-	// and rarely a limited client's state. Each shard holds at most
+	// and rarely a limited client's state: a limited key is evicted only
+	// once the sample holds no entry closer to full than it, so a flood of
+	// fresh keys (one request each) never evicts it; an attacker must drain
+	// other keys deeper than the victim, which took 0.7-1.7 × MaxKeys ×
+	// (Limit+Burst) requests to reset one limited key (repeated runs of
+	// TestFloodingFreshKeysDoesNotResetALimitedKey). Each shard holds at most
 	// MaxKeys/Shards entries, so eviction can start a little before MaxKeys
 	// entries in all (1M keys in a 2^20 store: 99.7% kept).
 	MaxKeys int
@@ -28,6 +33,8 @@ type MemoryConfig struct {
 	// 0 means 64.
 	Shards int
 }
+
+var errZeroStore = errors.New("ratelimit: MemoryStore not made by NewMemoryStore")
 
 // ErrClosed is returned by Take on a closed MemoryStore.
 var ErrClosed = errors.New("ratelimit: store closed")
@@ -249,6 +256,9 @@ func (s *MemoryStore) Take(_ context.Context, key string, policies []Policy, cos
 	if s.closed.Load() {
 		return false, ErrClosed
 	}
+	if len(s.shards) == 0 {
+		return false, errZeroStore
+	}
 	if cost < 1 || len(states) < len(policies) {
 		return false, ErrInvalidPolicy
 	}
@@ -256,11 +266,20 @@ func (s *MemoryStore) Take(_ context.Context, key string, policies []Policy, cos
 	if !ok {
 		return false, ErrInvalidPolicy
 	}
+	// Every policy's charged state is computed before any is written: a
+	// write may evict another entry of this key, which must not then be
+	// read back as empty. Up to maxInline policies this lives on the stack.
 	var (
-		next   [maxInline]tat
-		exists [maxInline]bool
-		allOK  = true
+		nextBuf   [maxInline]tat
+		existsBuf [maxInline]bool
+		next      = nextBuf[:]
+		exists    = existsBuf[:]
+		allOK     = true
+		evicted   bool
 	)
+	if len(policies) > maxInline {
+		next, exists = make([]tat, len(policies)), make([]bool, len(policies))
+	}
 	h := maphash.String(s.seed, key)
 	sh := &s.shards[h>>48&s.mask]
 	now := s.clock()
@@ -273,9 +292,7 @@ func (s *MemoryStore) Take(_ context.Context, key string, policies []Policy, cos
 		st := &states[i]
 		st.Allowed = !less(g.capNs, g.capF, nns, nf)
 		st.RetryAfter = 0
-		if i < maxInline {
-			next[i], exists[i] = tat{nns, nf}, found
-		}
+		next[i], exists[i] = tat{nns, nf}, found
 		if !st.Allowed {
 			allOK = false
 			// Admitted once d has shrunk to capacity - cost*T.
@@ -294,49 +311,70 @@ func (s *MemoryStore) Take(_ context.Context, key string, policies []Policy, cos
 	}
 	for i := range policies {
 		g, st := &set.gs[i], &states[i]
-		var d tat
-		switch {
-		case !allOK:
-			// Nothing is charged: every policy reports its state without
-			// this request.
+		d := next[i]
+		if !allOK {
+			// Nothing is charged (nothing was written either): every
+			// policy reports its state without this request.
 			d.ns, d.frac = g.delay(sh.m[h^set.nh[i]], now)
-		case i < maxInline:
-			d = next[i]
-		default:
-			dns, df := g.delay(sh.m[h^set.nh[i]], now)
-			d.ns, d.frac = g.charge(dns, df, cost)
 		}
 		g.state(st, d.ns, d.frac)
 		if allOK {
-			s.store(sh, h^set.nh[i], i < maxInline && exists[i], tat{d.ns + now, d.frac}, now)
+			// After an eviction, an entry found before may be the one it
+			// took: look again rather than overfill the shard.
+			if s.store(sh, h, set.nh, i, exists[i] && !evicted, tat{d.ns + now, d.frac}, now) {
+				evicted = true
+			}
 		}
 	}
 	sh.mu.Unlock()
 	return allOK, nil
 }
 
-// store writes t for the entry ek, evicting at the shard's cap. sh.mu is
-// held.
-func (s *MemoryStore) store(sh *shard, ek uint64, exists bool, t tat, now int64) {
+// store writes t for the entry of key hash h and policy i (its name hash
+// nh[i]), evicting at the shard's cap; it reports whether it evicted an
+// entry. exists is a promise that the entry is in sh.m. The victim is never
+// another entry of this key under these policies (written by this Take, or
+// about to be), unless the shard holds nothing else. sh.mu is held.
+func (s *MemoryStore) store(sh *shard, h uint64, nh []uint64, i int, exists bool, t tat, now int64) (evicted bool) {
+	ek := h ^ nh[i]
 	if !exists && len(sh.m) >= s.perShard {
 		if _, ok := sh.m[ek]; ok {
 			sh.m[ek] = t
-			return
+			return false
 		}
-		victim, vt, n := uint64(0), int64(math.MaxInt64), 0
+		var (
+			victim, own uint64
+			vt, ot      = int64(math.MaxInt64), int64(math.MaxInt64)
+			found       bool
+			n           int
+		)
+	sample:
 		for k, e := range sh.m {
+			for _, x := range nh {
+				if k^h == x {
+					if e.ns < ot {
+						own, ot = k, e.ns
+					}
+					continue sample
+				}
+			}
 			if e.ns <= now {
-				victim = k
+				victim, found = k, true
 				break
 			}
 			if e.ns < vt {
-				victim, vt = k, e.ns
+				victim, vt, found = k, e.ns, true
 			}
 			if n++; n == 8 {
 				break
 			}
 		}
+		if !found {
+			victim = own
+		}
 		delete(sh.m, victim)
+		evicted = true
 	}
 	sh.m[ek] = t
+	return evicted
 }

@@ -16,9 +16,9 @@ import (
 	"github.com/jiec/httpmw/internal/forwarded"
 )
 
-// Middleware limits requests per key. It is safe for concurrent use. A nil or zero
-// Middleware (New not called) passes requests to the next handler untouched,
-// as in every package of this module.
+// Middleware limits requests per key. It is safe for concurrent use. A nil
+// or zero Middleware (New not called) limits nothing: its Handler passes
+// every request through undecorated, as in every package of this module.
 type Middleware struct {
 	c         *compiled
 	inflight  *inflight
@@ -44,7 +44,7 @@ func New(cfg Config) (*Middleware, error) {
 // Close closes the MemoryStore New created when Config.Store was nil; a
 // Store passed in is the caller's to close.
 func (m *Middleware) Close() error {
-	if m.c.ownStore != nil {
+	if m != nil && m.c != nil && m.c.ownStore != nil {
 		return m.c.ownStore.Close()
 	}
 	return nil
@@ -214,7 +214,7 @@ func (m *Middleware) writeFields(w http.ResponseWriter, q *request, states []Sta
 		b = append(b, '"')
 		b = append(b, p.Name...)
 		b = append(b, `";r=`...)
-		b = strconv.AppendInt(b, st.Remaining, 10)
+		b = strconv.AppendInt(b, max(st.Remaining, 0), 10) // non-negative, whatever a Store says
 		var t time.Duration
 		if !st.Allowed {
 			t = st.RetryAfter
@@ -316,7 +316,7 @@ func (m *Middleware) ClientIP(r *http.Request) (netip.Addr, bool) {
 		return netip.Addr{}, false
 	}
 	peer = peer.Unmap().WithZone("")
-	if len(m.c.trusted) == 0 {
+	if m == nil || m.c == nil || len(m.c.trusted) == 0 {
 		return peer, true
 	}
 	if m.c.forwarded {

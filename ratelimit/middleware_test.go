@@ -325,7 +325,8 @@ func TestNewReportsEveryBadField(t *testing.T) {
 			{Name: `a"b`, Limit: 1, Period: time.Second},
 			{Name: "x", Limit: 1, Period: time.Second}, {Name: "x", Limit: 1, Period: time.Second},
 			{Name: "concurrency", Limit: 1, Period: time.Second},
-			{Name: "huge", Limit: 1, Period: time.Hour, Burst: 1 << 62},
+			{Name: "huge", Limit: 1, Period: time.Hour, Burst: 1e12},
+			{Name: "beyond-sf", Limit: 1, Period: time.Nanosecond, Burst: 1 << 62},
 		},
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.1/8"), {}},
 		ProxyHeader:    "X-Real-IP", IPv4Prefix: 33, IPv6Prefix: -1, Concurrency: 1, MaxKeyLen: -1,
@@ -334,7 +335,7 @@ func TestNewReportsEveryBadField(t *testing.T) {
 		t.Fatal("no error")
 	}
 	for _, want := range []string{"Policies[0].Name", "Policies[0].Limit", "Policies[0].Period", "Policies[0].Burst",
-		`Policies[1].Name`, `Policies[3].Name: duplicate (value "x")`, "Policies[4].Name: reserved", "Policies[5]: (Limit+Burst)",
+		`Policies[1].Name`, `Policies[3].Name: duplicate (value "x")`, "Policies[4].Name: reserved", "Policies[5]: (Limit+Burst)", "Policies[6]: Limit+Burst must be at most 999999999999999",
 		`TrustedProxies[0]`, `TrustedProxies[1]`, `ProxyHeader: want "X-Forwarded-For" or "Forwarded" (value "X-Real-IP")`,
 		"IPv4Prefix", "IPv6Prefix", "MaxKeyLen"} {
 		if !strings.Contains(err.Error(), want) {

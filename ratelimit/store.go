@@ -11,7 +11,9 @@ import (
 // users configure and what a Store evaluates.
 type Policy struct {
 	// Name identifies the policy in the RateLimit and RateLimit-Policy
-	// fields and in store keys; unique within a Middleware.
+	// fields and in store keys; unique within a Middleware. Middlewares
+	// sharing one Store share the state of same-named policies for the
+	// same key (the client IP too): name them apart to count apart.
 	Name   string
 	Limit  int64         // > 0
 	Period time.Duration // > 0

@@ -102,8 +102,9 @@ func (r *reverse) next() (elem string, ok bool) {
 
 // ParseNode parses an address as proxies write it: "192.0.2.43",
 // "192.0.2.43:47011", "[2001:db8::1]", "[2001:db8::1]:4711" (RFC 7239 §6),
-// and the bare "2001:db8::1" of X-Forwarded-For. A port must be 1-5 digits.
-// Zones, "unknown" and obfuscated "_names" do not parse. IPv4-mapped IPv6
+// and the bare "2001:db8::1" of X-Forwarded-For. A port is 1-5 digits or
+// obfuscated ("192.0.2.43:_p1": the address is still the client's). Zones,
+// "unknown" and obfuscated "_names" do not parse. IPv4-mapped IPv6
 // addresses come back as IPv4.
 func ParseNode(node string) (netip.Addr, bool) {
 	host := node
@@ -132,7 +133,18 @@ func ParseNode(node string) (netip.Addr, bool) {
 	return a.Unmap(), true
 }
 
+// isPort reports whether s is an RFC 7239 §6 node-port: 1-5 digits, or an
+// obfuscated port, "_" and 1*(ALPHA / DIGIT / "." / "_" / "-").
 func isPort(s string) bool {
+	if len(s) > 1 && s[0] == '_' {
+		for i := 1; i < len(s); i++ {
+			c := s[i] | 0x20
+			if !(c >= 'a' && c <= 'z' || s[i] >= '0' && s[i] <= '9' || s[i] == '.' || s[i] == '_' || s[i] == '-') {
+				return false
+			}
+		}
+		return true
+	}
 	if s == "" || len(s) > 5 {
 		return false
 	}

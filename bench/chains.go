@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"net/http"
 	"time"
 
@@ -94,8 +95,18 @@ func PeersChain(h http.Handler) (http.Handler, error) {
 		XPermittedCrossDomainPolicies: "none",
 	})
 	co := rscors.New(rscors.Options{AllowedOrigins: []string{ChainOrigin}})
-	rl := httprate.LimitByIP(chainLimit, time.Second)
+	rl := httprate.LimitBy(chainLimit, time.Second, peerIP) // the peer address, as ratelimit's default
 	return middleware.RequestID(sec.Handler(co.Handler(rl(gz(h))))), nil
+}
+
+// peerIP keys httprate by the peer address (IPv6 by /64), as ratelimit does
+// without trusted proxies; httprate's own LimitByIP is deprecated.
+func peerIP(r *http.Request) (string, error) {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	return httprate.CanonicalizeIP(host), nil
 }
 
 // Body returns n bytes of JSON-like text that compresses like real HTML/JSON

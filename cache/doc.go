@@ -95,7 +95,10 @@
 // 1.25× its body from 4 KiB up, and a body over MaxBodySize holds at most
 // MaxBodySize (plus one chunk) before it is passed on and the chunks
 // released. With warm free lists a response allocates only its header
-// values. Measured (Go 1.26, amd64), bytes allocated per generated-ETag 200:
+// values. A held body over 4 KiB is sent in writes of up to 64 KiB (the
+// smaller chunks gathered in one of the largest class, from its free list),
+// so that net/http makes one system call per 64 KiB rather than one per
+// chunk. Measured (Go 1.26, amd64), bytes allocated per generated-ETag 200:
 //
 //	body                          1 KiB   64 KiB   900 KiB   1 MiB
 //	one Write (BenchmarkMiddleware) 60 B    61 B     91 B      108 B    (before: 60 B, 74 B, –, 1 MiB)

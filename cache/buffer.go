@@ -50,6 +50,17 @@ func putChunk(c []byte) {
 	}
 }
 
+// fitClass is the largest size class that p bytes about to be written fill
+// completely (-1 below 1 KiB): a large Write gets a chunk of its size, not
+// a run of small ones, and wastes nothing.
+func fitClass(p int) int {
+	q := p >> minChunkShift
+	if q == 0 {
+		return -1
+	}
+	return min(bits.Len(uint(q))-1, numChunkClasses-1)
+}
+
 // chunkClass is the size class of the chunk that follows n held bytes.
 func chunkClass(n int) int {
 	q := n / 4 >> minChunkShift
@@ -70,7 +81,7 @@ func (b *heldBody) write(p []byte) {
 	for len(p) > 0 {
 		k := len(b.chunks)
 		if k == 0 || len(b.chunks[k-1]) == cap(b.chunks[k-1]) {
-			b.chunks = append(b.chunks, getChunk(chunkClass(b.n)))
+			b.chunks = append(b.chunks, getChunk(max(chunkClass(b.n), fitClass(len(p)))))
 			k++
 		}
 		c := b.chunks[k-1]

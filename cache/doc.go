@@ -89,7 +89,8 @@
 // # Memory
 //
 // A body held for its ETag is kept in chunks (1 KiB to 64 KiB, each at
-// most a quarter of what is already held) taken from bounded free lists
+// most a quarter of what is already held, or as large as the Write that
+// fills it) taken from bounded free lists
 // (32 chunks per size class, about 4 MiB idle at most per process), never
 // in one growing slice, so that what a response allocates stays within
 // 1.25× its body from 4 KiB up, and a body over MaxBodySize holds at most

@@ -59,10 +59,10 @@ type Config struct {
 	// or path is answered 422, as the draft and Stripe require.
 	Route func(r *http.Request) string
 
-	// FingerprintHeaders are request fields, besides Content-Type and the
-	// preconditions of unsafe methods (If-Match, If-None-Match,
-	// If-Unmodified-Since), that make two requests different (for example
-	// "Accept" or "Prefer").
+	// FingerprintHeaders are request fields, besides Content-Type,
+	// Accept-Encoding and the preconditions of unsafe methods (If-Match,
+	// If-None-Match, If-Unmodified-Since), that make two requests different
+	// (for example "Accept" or "Prefer").
 	FingerprintHeaders []string
 
 	// MaxBodyBytes is the largest request body read to fingerprint the
@@ -98,8 +98,11 @@ type Config struct {
 }
 
 // defaultFingerprint are the request fields always in the fingerprint: a
-// conditional PATCH with another precondition is another request.
-var defaultFingerprint = []string{"Content-Type", "If-Match", "If-None-Match", "If-Unmodified-Since"}
+// conditional PATCH with another precondition is another request, and a
+// retry that accepts other content codings must not be handed a stored body
+// in a coding it cannot decode (compress runs inside idempotency in the
+// recommended order, so the stored body may be encoded).
+var defaultFingerprint = []string{"Content-Type", "Accept-Encoding", "If-Match", "If-None-Match", "If-Unmodified-Since"}
 
 // config is the compiled form of Config.
 type config struct {

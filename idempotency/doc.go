@@ -28,7 +28,7 @@
 // method or path is answered 422.
 //
 // The fingerprint is SHA-256 over the method, the path, the raw query, the
-// Content-Type, the preconditions (If-Match, If-None-Match,
+// Content-Type, the Accept-Encoding, the preconditions (If-Match, If-None-Match,
 // If-Unmodified-Since), Config.FingerprintHeaders and the body. The body is
 // read once, up to Config.MaxBodyBytes (1 MiB; 413 past it), and handed to
 // the handler intact.
@@ -72,8 +72,9 @@
 // or set with http.TrailerPrefix) are sent as trailers only, the response
 // then without Content-Length (chunked), and are replayed the same way.
 // If a compressing middleware runs
-// inside this one, its Content-Encoding is stored with the encoded body: add
-// "Accept-Encoding" to Config.FingerprintHeaders, or put compression outside.
+// inside this one, its Content-Encoding is stored with the encoded body;
+// Accept-Encoding is part of the fingerprint, so a retry that accepts other
+// codings is answered 422 instead of being handed a body it may not decode.
 //
 // A nil or zero Middleware (New not called) passes every request through
 // unprotected, as in the module's other packages.

@@ -76,10 +76,13 @@ type Config struct {
 	// qu="concurrent-requests".
 	Concurrency int64
 
-	// FailOpen admits requests when the Store fails (logged at most once a
-	// second on Logger). false (the default): fail closed with 503 and
-	// Retry-After: 1.
-	FailOpen bool
+	// FailClosed answers 503 problem+json with Retry-After: 1 when the
+	// Store fails. false (the default): the request is admitted and the
+	// error logged at most once a second on Logger, so that an outage of a
+	// shared store (Redis) does not take the API down with it (Envoy's
+	// failure_mode_deny defaults to false too). Idempotency, which cannot
+	// promise once-only without its store, defaults the other way.
+	FailClosed bool
 
 	// Logger receives store errors; nil means slog.Default().
 	Logger *slog.Logger
@@ -110,7 +113,7 @@ func (e *LimitError) Error() string {
 	return "ratelimit: quota exceeded: " + strings.Join(e.Violated, ", ")
 }
 
-// StoreError is a Store failure with FailOpen off.
+// StoreError is a Store failure with FailClosed set.
 type StoreError struct{ Err error }
 
 func (e *StoreError) Error() string { return "ratelimit: store: " + e.Err.Error() }
@@ -172,7 +175,7 @@ func compile(cfg Config) (*compiled, error) {
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf("ratelimit: "+format, a...)) }
 	c := &compiled{
 		store: cfg.Store, keyFunc: cfg.KeyFunc, maxKeyLen: cfg.MaxKeyLen, exempt: cfg.Exempt, cost: cfg.Cost,
-		concurrency: cfg.Concurrency, failOpen: cfg.FailOpen, logger: cfg.Logger, legacy: cfg.LegacyHeaders,
+		concurrency: cfg.Concurrency, failOpen: !cfg.FailClosed, logger: cfg.Logger, legacy: cfg.LegacyHeaders,
 		onError: cfg.ErrorHandler, v4: cfg.IPv4Prefix, v6: cfg.IPv6Prefix,
 	}
 	if len(cfg.Policies) == 0 {

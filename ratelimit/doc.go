@@ -46,9 +46,9 @@
 //
 // 429 is problem+json with type
 // "https://iana.org/assignments/http-problem-types#quota-exceeded" and the
-// "violated-policies" member; a Store error is 503 with Retry-After: 1 (fail
-// closed), or, with FailOpen, the request goes through and the error is
-// logged (at most once a second). ErrorHandler replaces these answers.
+// "violated-policies" member. When the Store fails the request goes through
+// and the error is logged at most once a second (fail open, the default), or,
+// with FailClosed, the answer is 503 with Retry-After: 1. ErrorHandler replaces these answers.
 //
 // # Stores
 //

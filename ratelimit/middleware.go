@@ -340,7 +340,7 @@ func (m *Middleware) logStoreError(r *http.Request, err error) {
 	if now-last < int64(time.Second) || !m.lastLog.CompareAndSwap(last, now) {
 		return
 	}
-	m.c.logger.LogAttrs(r.Context(), slogWarn, "ratelimit: store failed, request admitted (FailOpen)", slogErr(err))
+	m.c.logger.LogAttrs(r.Context(), slogWarn, "ratelimit: store failed, request admitted (fail open)", slogErr(err))
 }
 
 // inflight counts the running requests per key, sharded.

@@ -230,16 +230,16 @@ func (failingStore) Take(context.Context, string, []ratelimit.Policy, int64, []r
 
 func TestStoreErrorsFailClosedOrOpen(t *testing.T) {
 	one := []ratelimit.Policy{{Name: "p", Limit: 5, Period: time.Hour}}
-	rec := do(mustNew(t, ratelimit.Config{Policies: one, Store: failingStore{}}).Handler(okHandler), "192.0.2.1:1")
+	rec := do(mustNew(t, ratelimit.Config{Policies: one, Store: failingStore{}, FailClosed: true}).Handler(okHandler), "192.0.2.1:1")
 	if rec.Code != 503 || rec.Header().Get("Retry-After") != "1" || strings.Contains(rec.Body.String(), "refused") {
 		t.Fatalf("fail closed: %d %q %s", rec.Code, rec.Header().Get("Retry-After"), rec.Body)
 	}
-	rec = do(mustNew(t, ratelimit.Config{Policies: one, Store: failingStore{}, FailOpen: true}).Handler(okHandler), "192.0.2.1:1")
+	rec = do(mustNew(t, ratelimit.Config{Policies: one, Store: failingStore{}}).Handler(okHandler), "192.0.2.1:1")
 	if rec.Code != 204 {
-		t.Fatalf("fail open: %d", rec.Code)
+		t.Fatalf("fail open (the default): %d", rec.Code)
 	}
 	var got error
-	m := mustNew(t, ratelimit.Config{Policies: one, Store: failingStore{}, ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+	m := mustNew(t, ratelimit.Config{Policies: one, Store: failingStore{}, FailClosed: true, ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 		got = err
 		w.WriteHeader(599)
 	}})
@@ -389,7 +389,7 @@ func TestConcurrentRequestsAdmittedExactly(t *testing.T) {
 }
 
 func TestHeaderValuesAreNotSharedBetweenResponses(t *testing.T) {
-	h := mustNew(t, ratelimit.Config{Policies: []ratelimit.Policy{{Name: "p", Limit: 1, Period: time.Hour}}, Store: failingStore{}}).Handler(okHandler)
+	h := mustNew(t, ratelimit.Config{Policies: []ratelimit.Policy{{Name: "p", Limit: 1, Period: time.Hour}}, Store: failingStore{}, FailClosed: true}).Handler(okHandler)
 	a, b := do(h, "192.0.2.1:1"), httptest.NewRecorder()
 	a.Header()["Retry-After"][0] = "999"
 	r := httptest.NewRequest("GET", "/", nil)

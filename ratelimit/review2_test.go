@@ -182,7 +182,7 @@ func TestRejectionsAreProblemDocuments(t *testing.T) {
 	if v, _ := json.Marshal(doc["violated-policies"]); string(v) != `["a","b"]` {
 		t.Fatalf("violated-policies %s", v)
 	}
-	check(do(mustNew(t, ratelimit.Config{Policies: p, Store: failingStore{}}).Handler(okHandler), "192.0.2.1:1"), 503, "")
+	check(do(mustNew(t, ratelimit.Config{Policies: p, Store: failingStore{}, FailClosed: true}).Handler(okHandler), "192.0.2.1:1"), 503, "")
 	check(do(mustNew(t, ratelimit.Config{Policies: p, KeyFunc: apiKey}).Handler(okHandler), "192.0.2.1:1"), 400, "")
 	// A HEAD answer has no body but the same status and fields.
 	r := httptest.NewRequest("HEAD", "/", nil)

@@ -351,9 +351,10 @@ func TestFloodingFreshKeysDoesNotResetALimitedKey(t *testing.T) {
 	t.Logf("resetting a limited key took %d drained-key requests (%.1f × MaxKeys × Limit)", requests, float64(requests)/float64(maxKeys*5))
 }
 
-// Close makes a default store's Takes fail: fail closed, 503.
+// Close makes a default store's Takes fail: the store-error choice applies
+// (here FailClosed: 503; by default the request is admitted and logged).
 func TestCloseFailsClosed(t *testing.T) {
-	m := mustNew(t, ratelimit.Config{Policies: []ratelimit.Policy{{Name: "p", Limit: 1, Period: time.Second}}})
+	m := mustNew(t, ratelimit.Config{Policies: []ratelimit.Policy{{Name: "p", Limit: 1, Period: time.Second}}, FailClosed: true})
 	h := m.Handler(okHandler)
 	if rec := do(h, "192.0.2.1:1"); rec.Code != 204 {
 		t.Fatal(rec.Code)

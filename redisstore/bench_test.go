@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -235,4 +237,74 @@ func BenchmarkInterleaved(b *testing.B) {
 func median(d []time.Duration) time.Duration {
 	slices.Sort(d)
 	return d[len(d)/2]
+}
+
+// BenchmarkMiddlewareRateLimit is one request through ratelimit.Middleware
+// (no network between client and app: httptest.NewRecorder), on the
+// Redis store and, for comparison, on the memory store.
+func BenchmarkMiddlewareRateLimit(b *testing.B) {
+	client := newClient(b, startRedis(b).Addr)
+	rds, err := redisstore.NewRateLimit(client, benchOpts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	mem, err := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, s := range []struct {
+		name  string
+		store ratelimit.Store
+	}{{"Redis", rds}, {"Memory", mem}} {
+		b.Run(s.name, func(b *testing.B) {
+			m, err := ratelimit.New(ratelimit.Config{Policies: []ratelimit.Policy{hugeLimit}, Store: s.store})
+			if err != nil {
+				b.Fatal(err)
+			}
+			h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+			req := httptest.NewRequest(http.MethodGet, "/", nil)
+			b.ReportAllocs()
+			for b.Loop() {
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, req)
+				if w.Code != http.StatusOK {
+					b.Fatal(w.Code)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkMiddlewareIdempotencyReplay is a retried POST answered from the
+// Redis record by idempotency.Middleware.
+func BenchmarkMiddlewareIdempotencyReplay(b *testing.B) {
+	client := newClient(b, startRedis(b).Addr)
+	store, err := redisstore.NewIdempotency(client, benchOpts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := idempotency.New(idempotency.Config{Store: store})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusCreated)
+		w.Write(benchRecord.Body)
+	}))
+	serve := func() int {
+		req := httptest.NewRequest(http.MethodPost, "/orders", strings.NewReader(`{"amount":100}`))
+		req.Header.Set("Idempotency-Key", `"bench"`)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return w.Code
+	}
+	if code := serve(); code != http.StatusCreated {
+		b.Fatal(code)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if code := serve(); code != http.StatusCreated {
+			b.Fatal(code)
+		}
+	}
 }

@@ -23,6 +23,11 @@
 // times are microseconds plus a remainder in 1/(1000*Limit) µs, so an
 // emission interval Period/Limit that is not a whole nanosecond loses
 // nothing, and every integer stays below 2^53 (Lua numbers are doubles).
+// The answers follow ratelimit.Store's documented formulas, as the
+// MemoryStore does: a policy that would admit a request another policy
+// denies reports Allowed true and its Remaining without this request's
+// charge; a cost above a policy's Limit+Burst is denied with RetryAfter
+// math.MaxInt64 (never), not an error.
 // Each key is written with PX set to the moment its policy is full again,
 // so idle keys vanish. Policies are identified by
 // Name in the key: two middlewares sharing a store and a key space need
@@ -58,8 +63,10 @@
 // call goes through, whose success closes it. A dead Redis therefore costs
 // at most Timeout per request for the first few requests, then nothing, and
 // a restarted Redis is used again within the cooldown. Every Redis failure
-// wraps ErrUnavailable; the middleware then applies its choice (rate
-// limit: fail open and log by default; idempotency: 503 problem+json).
+// wraps ErrUnavailable; the middleware then applies its choice: ratelimit
+// admits and logs by default (FailClosed: 503 with Retry-After: 1),
+// idempotency answers 503 problem+json by default (FailOpen runs the handler
+// unprotected).
 // A caller whose own context ends is not counted as a Redis failure.
 //
 // The breaker is per store, not per Cluster node: one dead master opens it

@@ -67,11 +67,15 @@ func waitUp(t *testing.T, op faultOp, key string, within time.Duration) time.Dur
 	}
 }
 
-// timed runs op and, beside it, a control timer of DefaultTimeout; late is
-// how much later than asked the control fired, the scheduler's delay on a
-// loaded machine, which the latency bound allows on top of the slack.
+// timed runs op and, beside it, a control timer of DefaultTimeout and the
+// stalls ticker; late is the larger of how much later than asked the
+// control fired and how long the ticker saw this process unable to run:
+// the scheduler's delay on a loaded machine, which the latency bound allows
+// on top of the slack.
 func timed(op faultOp, key string) (el, late time.Duration, err error) {
 	done := make(chan time.Duration)
+	stop := make(chan struct{})
+	lost := stalls(stop)
 	start := time.Now()
 	go func() {
 		<-time.After(redisstore.DefaultTimeout)
@@ -80,7 +84,8 @@ func timed(op faultOp, key string) (el, late time.Duration, err error) {
 	err = op(context.Background(), key)
 	el = time.Since(start)
 	late = <-done
-	return el, late, err
+	close(stop)
+	return el, max(late, <-lost), err
 }
 
 // checkOutage calls op for outage while the server is down and checks every

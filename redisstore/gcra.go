@@ -3,6 +3,7 @@ package redisstore
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 	"strconv"
 	"time"
@@ -56,6 +57,7 @@ func (a pair) less(b pair) bool { return a.u < b.u || (a.u == b.u && a.f < b.f) 
 // policy is a ratelimit.Policy compiled for the script.
 type policy struct {
 	limit  int64 // L
+	capa   int64 // C = L + Burst
 	period int64 // P, ns
 	den    int64 // D = 1000*L
 	tau    pair
@@ -72,7 +74,7 @@ func compilePolicy(p ratelimit.Policy) (*policy, error) {
 	if p.Limit > maxExact/1000 || p.Burst > maxExact {
 		return nil, fmt.Errorf("redisstore: policy %q: Limit %d, Burst %d: %w", p.Name, p.Limit, p.Burst, errPolicyRange)
 	}
-	c := &policy{limit: p.Limit, period: int64(p.Period), den: 1000 * p.Limit}
+	c := &policy{limit: p.Limit, capa: p.Limit + p.Burst, period: int64(p.Period), den: 1000 * p.Limit}
 	tau, ok := c.charge(p.Limit + p.Burst)
 	if !ok {
 		return nil, fmt.Errorf("redisstore: policy %q: (Limit+Burst)*Period/Limit = %d*%v/%d: %w", p.Name, p.Limit+p.Burst, p.Period, p.Limit, errPolicyRange)
@@ -94,6 +96,21 @@ func (c *policy) charge(n int64) (pair, bool) {
 		return pair{}, false
 	}
 	return pair{int64(q), int64(r)}, true
+}
+
+// chargeOf is the charge of a request of cost n >= 1. A cost above C is
+// never admitted (ratelimit.Store: RetryAfter math.MaxInt64): it is sent as
+// tau + 1 µs, which the script denies whatever the key's state, and which
+// state recognises (every admissible charge is at most tau).
+func (c *policy) chargeOf(n int64) pair {
+	if n == 1 {
+		return c.one
+	}
+	if n > c.capa {
+		return c.tau.add(pair{1, 0}, c.den)
+	}
+	ch, _ := c.charge(n) // n*T <= tau: in range
+	return ch
 }
 
 // units is floor(x/T) = floor((x.u*D + x.f)/P) for x >= 0.
@@ -131,7 +148,11 @@ func (c *policy) state(now, base, charge pair, admitted bool, st *ratelimit.Stat
 	if now.less(after) {
 		st.Reset = c.duration(after.sub(now, c.den))
 	}
-	if !ok {
+	switch {
+	case ok:
+	case c.tau.less(charge): // cost > C: never
+		st.RetryAfter = time.Duration(math.MaxInt64)
+	default:
 		st.RetryAfter = c.duration(next.sub(limit, c.den))
 	}
 	return ok

@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"math"
 	"math/big"
 	"math/rand/v2"
 	"testing"
@@ -112,7 +113,11 @@ func refTake(refs []*refPolicy, nowUS, cost int64) (bool, []ratelimit.State) {
 		next := new(big.Rat).Add(base, new(big.Rat).Mul(r.t, big.NewRat(cost, 1)))
 		limit := new(big.Rat).Add(now, r.tau)
 		states[i].Allowed = next.Cmp(limit) <= 0
-		if !states[i].Allowed {
+		switch {
+		case states[i].Allowed:
+		case cost > r.p.Limit+r.p.Burst: // store.go: never admitted
+			states[i].RetryAfter = time.Duration(math.MaxInt64)
+		default:
 			states[i].RetryAfter = ceilNs(new(big.Rat).Sub(next, limit))
 		}
 		all = all && states[i].Allowed
@@ -178,6 +183,9 @@ func TestGCRAMatchesExactModel(t *testing.T) {
 		}
 		set := rng.IntN(len(sets))
 		cost := 1 + rng.Int64N(3)
+		if rng.IntN(20) == 0 {
+			cost = 5 + rng.Int64N(4) // over a's capacity (5), sometimes b's (7)
+		}
 		if set == 3 {
 			cost = rng.Int64N(1e8) + 1
 		}

@@ -167,12 +167,8 @@ func (s *RateLimitStore) Take(ctx context.Context, key string, policies []rateli
 		args[3+i] = "{" + s.cfg.prefix + ":" + key + "}:" + policies[i].Name // one allocation
 		a := args[clock+1+5*i : clock+6+5*i]
 		copy(a, c.args[:])
-		ch := c.one
+		ch := c.chargeOf(cost)
 		if cost != 1 {
-			var ok bool
-			if ch, ok = c.charge(cost); !ok {
-				return false, fmt.Errorf("redisstore: Take: cost %d under policy %q: %w", cost, policies[i].Name, errPolicyRange)
-			}
 			a[0], a[1] = ch.u, ch.f
 		}
 		cs = append(cs, c)

@@ -67,6 +67,8 @@ var scenarios = []struct {
 	{"IdempotencyFencingToken", testFencing},
 	{"IdempotencyLeaseExpiresWhenHolderDies", testLeaseExpiry},
 	{"IdempotencyRecordTTL", testRecordTTL},
+	{"HTTPRateLimitAdmitsExactlyLimitAcrossInstances", testHTTPExactAdmission},
+	{"HTTPIdempotencyRunsHandlerOnceAcrossInstances", testHTTPIdempotencyOnce},
 }
 
 func TestStandalone(t *testing.T) {

@@ -7,6 +7,6 @@ status=0
 for mod in $(git ls-files --cached --others --exclude-standard -- '*go.mod' | sort); do
 	dir=$(dirname "$mod")
 	echo "== go test -race $dir/..."
-	(cd "$dir" && go test -race -shuffle=on "$@" ./...) || status=1
+	(cd "$dir" && go test -race -shuffle=on -timeout 45m "$@" ./...) || status=1
 done
 exit $status

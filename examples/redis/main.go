@@ -12,7 +12,7 @@
 // The go-redis client needs ContextTimeoutEnabled (the stores bound every
 // call with a deadline) and MaxRetries -1 (the stores' breaker, not client
 // retries, decides what a dead Redis costs). When Redis is down, ratelimit
-// fails open here (FailOpen, logged) and idempotency answers 503: it cannot
+// fails open (the default: admitted and logged) and idempotency answers 503: it cannot
 // promise that the handler runs once.
 package main
 
@@ -46,8 +46,7 @@ func replica(name string, logger *slog.Logger, limits ratelimit.Store, records i
 	rl, err2 := ratelimit.New(ratelimit.Config{
 		Policies: []ratelimit.Policy{{Name: "per-client", Limit: 10, Period: time.Minute, Burst: 5}},
 		Store:    limits,
-		FailOpen: true,
-		Logger:   logger,
+		Logger:   logger, // Redis down: requests admitted, errors logged (FailClosed: 503)
 	})
 	idem, err3 := idempotency.New(idempotency.Config{Store: records, Required: true})
 	if err := errors.Join(err1, err2, err3); err != nil {

@@ -118,11 +118,12 @@ var folded = [...][]string{
 // FoldKeys moves the values of fields the httpmw packages interpret that a
 // handler set under a non-canonical key (h["ETag"], h["vary"]: net/http
 // sends such keys as they are, next to the canonical ones) to the canonical
-// key. Vary lines are appended to the canonical ones; for every other field
-// the non-canonical value replaces the canonical one, since only handler code
-// writes such keys and it writes them last. Other keys are left alone (their
+// key. Vary and Trailer lines are appended to the canonical ones (each line
+// adds to the list, and a declaration dropped would lose its trailer); for
+// every other field the non-canonical value replaces the canonical one, since
+// only handler code writes such keys and it writes them last. Other keys are left alone (their
 // spelling may be deliberate, "X-XSS-Protection"). It allocates only when it
-// moves Vary lines.
+// moves Vary or Trailer lines.
 func FoldKeys(h http.Header) {
 	for k, v := range h {
 		c := foldedKey(k)
@@ -130,9 +131,9 @@ func FoldKeys(h http.Header) {
 			continue
 		}
 		delete(h, k)
-		if c == "Vary" {
-			cur := h["Vary"]
-			h["Vary"] = append(cur[:len(cur):len(cur)], v...)
+		if c == "Vary" || c == "Trailer" {
+			cur := h[c]
+			h[c] = append(cur[:len(cur):len(cur)], v...)
 			continue
 		}
 		h[c] = v

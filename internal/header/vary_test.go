@@ -127,6 +127,11 @@ var foldKeysTests = []struct {
 	{"VARY alone", http.Header{"VARY": {"*"}}, http.Header{"Vary": {"*"}}},
 	{"content fields", http.Header{"content-encoding": {"br"}, "CONTENT-LENGTH": {"3"}, "content-type": {"text/plain"}, "cache-control": {"no-transform"}},
 		http.Header{"Content-Encoding": {"br"}, "Content-Length": {"3"}, "Content-Type": {"text/plain"}, "Cache-Control": {"no-transform"}}},
+	{"trailer lines appended", http.Header{"Trailer": {"X-Mw"}, "trailer": {"X-Sum"}}, http.Header{"Trailer": {"X-Mw", "X-Sum"}}},
+	{"every folded field, any spelling", http.Header{"VARY": {"a"}, "eTag": {"b"}, "TRAILER": {"c"}, "content-TYPE": {"d"},
+		"last-modified": {"e"}, "CACHE-CONTROL": {"f"}, "content-range": {"g"}, "accept-RANGES": {"h"}, "content-length": {"i"}, "Content-encoding": {"j"}},
+		http.Header{"Vary": {"a"}, "Etag": {"b"}, "Trailer": {"c"}, "Content-Type": {"d"}, "Last-Modified": {"e"}, "Cache-Control": {"f"},
+			"Content-Range": {"g"}, "Accept-Ranges": {"h"}, "Content-Length": {"i"}, "Content-Encoding": {"j"}}},
 	{"other spellings left alone", http.Header{"X-XSS-Protection": {"0"}, "WWW-Authenticate": {"Basic"}}, http.Header{"X-XSS-Protection": {"0"}, "WWW-Authenticate": {"Basic"}}},
 }
 

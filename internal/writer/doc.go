@@ -9,10 +9,12 @@
 //     the interceptor's buffer or encoder first;
 //   - Hijack exists for legacy w.(http.Hijacker) callers (gorilla/websocket):
 //     it delegates through http.ResponseController and returns its error where
-//     the connection cannot be hijacked (HTTP/2); after a hijack the Writer
+//     the connection cannot be hijacked (HTTP/2), leaving a held status held;
+//     after a hijack the Writer
 //     writes nothing, Status reports 101 unless a final status was committed,
 //     and a HijackInterceptor learns of it;
 //   - io.ReaderFrom (the sendfile path) is used when nothing transforms the body;
+//     as with net/http, ReadFrom commits nothing before the source yields bytes;
 //   - 1xx informational responses (103 Early Hints) pass straight through and
 //     do not commit the status;
 //   - the status defaults to 200 on the first Write, a second WriteHeader is
@@ -28,8 +30,9 @@
 // that later changes never reach the client, as with a bare net/http writer;
 // the interceptor edits the real map through HeaderDown, and Done hands the
 // trailer values down (declared in Trailer, or under http.TrailerPrefix keys),
-// which net/http sends only as trailers. Every middleware that owns a Writer
-// calls Done after the next handler returned.
+// which net/http sends only as trailers, copied so that a pooled Writer's
+// Reset cannot reach them. Every middleware that owns a Writer calls Done
+// after the next handler returned.
 //
 // A middleware that must see or change the response gives the Writer an
 // Interceptor (header hook) and optionally a BodyInterceptor (body and flush

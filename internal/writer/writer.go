@@ -6,7 +6,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/jiec/httpmw/internal/header"
 )
@@ -47,6 +49,10 @@ type HijackInterceptor interface {
 	Interceptor
 	OnHijack()
 }
+
+// maxPooledFields bounds the header copy (see Writer.late) that Reset keeps
+// for the next request.
+const maxPooledFields = 64
 
 // maxVary is how many Vary registrations (Writer.Vary) one Writer holds.
 const maxVary = 4
@@ -95,7 +101,9 @@ func New(rw http.ResponseWriter, ic Interceptor) *Writer {
 func (w *Writer) Reset(rw http.ResponseWriter, ic Interceptor) {
 	body, _ := ic.(BodyInterceptor)
 	late, vals := w.late, w.lateVals
-	if len(late) > 0 {
+	if len(late) > maxPooledFields || cap(vals) > 4*maxPooledFields {
+		late, vals = nil, nil // one huge response does not pin its size
+	} else if len(late) > 0 {
 		clear(late)
 		clear(vals)
 	}
@@ -251,12 +259,15 @@ func (w *Writer) detach() {
 
 // Done runs after the handler returned. With no status committed, it merges
 // the registered Vary dimensions (net/http sends the map as it is). Else it
-// hands down the trailer values the handler set after a held status
+// hands down the trailer values the handler left after a held status
 // (in the map Header returned then): those of the fields the Trailer header
 // declared and those under http.TrailerPrefix keys, which net/http reads from
-// the header map when the handler returns and sends only as trailers.
+// the header map when the handler returns and sends only as trailers; one
+// the handler removed after the status is removed below too. The values are
+// copied: net/http reads them after the middleware has put w back into its
+// pool, and the reusable copy they came from is cleared by Reset.
 // Every middleware that owns a Writer calls it once it has written the whole
-// response, before it returns.
+// response, before it returns; trailer values of its own it sets after Done.
 func (w *Writer) Done() {
 	if w.status == 0 {
 		// net/http sends the header map with 200 when the handler
@@ -268,15 +279,22 @@ func (w *Writer) Done() {
 		return
 	}
 	h := w.rw.Header()
+	for k := range h {
+		if _, ok := w.late[k]; !ok && strings.HasPrefix(k, http.TrailerPrefix) {
+			delete(h, k)
+		}
+	}
 	for k, v := range w.late {
 		if strings.HasPrefix(k, http.TrailerPrefix) {
-			h[k] = v
+			h[k] = slices.Clone(v)
 		}
 	}
 	for name := range header.Elements(h["Trailer"]) {
 		k := http.CanonicalHeaderKey(name)
 		if v, ok := w.late[k]; ok {
-			h[k] = v
+			h[k] = slices.Clone(v)
+		} else {
+			delete(h, k)
 		}
 	}
 }
@@ -330,30 +348,79 @@ func (w *Writer) WriteDown(p []byte) (int, error) {
 
 // ReadFrom copies r into the response. Without a BodyInterceptor it hands r
 // to the wrapped writer's ReadFrom (sendfile on plain TCP); with one, every
-// byte goes through the interceptor's Body.
-func (w *Writer) ReadFrom(r io.Reader) (int64, error) {
+// byte goes through the interceptor's Body. As with net/http's own ReadFrom,
+// nothing is committed before r yields its first bytes: a handler whose
+// source fails at once (io.Copy returns the error) can still answer with an
+// error status. A response that may have no body (204, 304) refuses bytes
+// with http.ErrBodyNotAllowed, an empty r without error.
+func (w *Writer) ReadFrom(r io.Reader) (n int64, err error) {
 	if w.hijacked {
 		return 0, http.ErrHijacked
 	}
+	var buf *[]byte
 	if w.status == 0 {
-		w.WriteHeader(http.StatusOK)
+		buf = copyBufs.Get().(*[]byte)
+		defer copyBufs.Put(buf)
+		var done bool
+		if n, done, err = w.writeFirst(r, (*buf)[:sniffLen]); done {
+			return n, err
+		}
 	}
-	if !BodyAllowed(w.status) {
-		return 0, http.ErrBodyNotAllowed
-	}
-	if rf, ok := w.rw.(io.ReaderFrom); ok && w.body == nil {
+	if rf, ok := w.rw.(io.ReaderFrom); ok && w.body == nil && BodyAllowed(w.status) {
 		if !w.sent {
 			w.SendHeader()
 		}
-		n, err := rf.ReadFrom(r)
-		w.written += n
-		return n, err
+		m, err := rf.ReadFrom(r)
+		w.written += m
+		return n + m, err
 	}
-	return io.Copy(writerOnly{w}, r)
+	if buf == nil {
+		buf = copyBufs.Get().(*[]byte)
+		defer copyBufs.Put(buf)
+	}
+	m, err := io.CopyBuffer((*bodyWriter)(w), r, *buf)
+	return n + m, err
 }
 
-// writerOnly hides ReadFrom so that io.Copy does not recurse.
-type writerOnly struct{ io.Writer }
+// sniffLen is how much ReadFrom reads before committing, as net/http does
+// (its Content-Type sniffing length).
+const sniffLen = 512
+
+// copyBufs holds the buffers of ReadFrom, as net/http pools its own.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// writeFirst reads r into p until it yields bytes, an error or EOF, and
+// writes what it read (which commits the status). done reports that
+// ReadFrom has nothing more to do.
+func (w *Writer) writeFirst(r io.Reader, p []byte) (n int64, done bool, err error) {
+	for {
+		nr, er := r.Read(p)
+		if nr > 0 {
+			nw, ew := w.Write(p[:nr])
+			n = int64(nw)
+			switch {
+			case ew != nil:
+				return n, true, ew
+			case nw < nr:
+				return n, true, io.ErrShortWrite
+			}
+		}
+		switch {
+		case er == io.EOF:
+			return n, true, nil
+		case er != nil:
+			return n, true, er
+		case nr > 0:
+			return n, false, nil
+		}
+	}
+}
+
+// bodyWriter is a Writer without ReadFrom, so that io.CopyBuffer does not
+// recurse.
+type bodyWriter Writer
+
+func (b *bodyWriter) Write(p []byte) (int, error) { return (*Writer)(b).Write(p) }
 
 // Flush flushes the response; see FlushError.
 func (w *Writer) Flush() { _ = w.FlushError() }
@@ -393,6 +460,12 @@ func (w *Writer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, http.ErrHijacked
 	}
 	if w.status != 0 && !w.sent {
+		// Send the held status only where a hijack can happen: a
+		// failed one (HTTP/2) must leave it held, for the
+		// interceptor to edit and send as before.
+		if below, ok := hijackerBelow(w.rw); !ok {
+			return http.NewResponseController(below).Hijack() // its error
+		}
 		w.SendHeader()
 	}
 	conn, brw, err := http.NewResponseController(w.rw).Hijack()
@@ -407,4 +480,25 @@ func (w *Writer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		hi.OnHijack()
 	}
 	return conn, brw, nil
+}
+
+// hijackerBelow walks down from rw as http.ResponseController.Hijack does
+// (through our Writers and Unwrap) and reports whether it finds a Hijacker
+// other than a Writer; else it returns the writer where the walk ended.
+func hijackerBelow(rw http.ResponseWriter) (http.ResponseWriter, bool) {
+	for {
+		switch t := rw.(type) {
+		case *Writer:
+			if t.hijacked {
+				return rw, true // its Hijack reports ErrHijacked
+			}
+			rw = t.rw
+		case http.Hijacker:
+			return rw, true
+		case interface{ Unwrap() http.ResponseWriter }:
+			rw = t.Unwrap()
+		default:
+			return rw, false
+		}
+	}
 }

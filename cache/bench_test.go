@@ -115,16 +115,17 @@ func BenchmarkMiddleware(b *testing.B) {
 	})
 }
 
-// BenchmarkHash compares the stable (process-independent) hashes of the
-// standard library that could tag a body, written in 4 KiB pieces as a
-// handler would. The middleware uses SHA-256 (hardware-accelerated on amd64
-// and arm64): as fast as CRC-64 here and collision-resistant.
+// BenchmarkHash compares stable (process-independent) hashes that could tag
+// a body, written in 4 KiB pieces as a handler would. The middleware uses
+// XXH64 (xxh64 in the table), several times faster than SHA-256 even with
+// SHA-NI, CRC-64 and FNV-1a.
 func BenchmarkHash(b *testing.B) {
 	chunk := bytes.Repeat([]byte("0123456789abcdef"), 4<<10/16)
 	for _, c := range []struct {
 		name string
 		h    hash.Hash
 	}{
+		{"xxh64", cache.NewXXH64()},
 		{"sha256", sha256.New()},
 		{"crc64-ecma", crc64.New(crc64.MakeTable(crc64.ECMA))},
 		{"fnv1a-64", fnv.New64a()},

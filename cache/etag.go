@@ -1,10 +1,9 @@
 package cache
 
 import (
-	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
-	"hash"
 	"net/http"
 	"strconv"
 	"strings"
@@ -37,14 +36,13 @@ type cacheWriter struct {
 	ours      [numPreset]string // their values, by bit
 	validated bool              // preconditions already evaluated against Config.Validator's ETag
 	held      heldBody          // the buffered body (pooled chunks)
-	sha       hash.Hash
-	sum       [sha256.Size]byte
+	hash      xxh64             // of the buffered body
 }
 
 var (
 	_ writer.BodyInterceptor = (*cacheWriter)(nil)
 
-	writerPool = sync.Pool{New: func() any { return &cacheWriter{sha: sha256.New()} }}
+	writerPool = sync.Pool{New: func() any { return new(cacheWriter) }}
 )
 
 func getWriter() *cacheWriter { return writerPool.Get().(*cacheWriter) }
@@ -53,7 +51,7 @@ func putWriter(w *cacheWriter) {
 	w.held.drop()
 	held := w.held.reuse()
 	w.Writer.Reset(nil, nil) // keeps its reusable header copy
-	*w = cacheWriter{Writer: w.Writer, held: held, sha: w.sha}
+	*w = cacheWriter{Writer: w.Writer, held: held}
 	writerPool.Put(w)
 }
 
@@ -81,9 +79,12 @@ func (w *cacheWriter) header(code int) bool {
 	if code < 200 || code > 299 || w.validated {
 		return true
 	}
+	// A handler that set its own ETag gets none generated: its body is
+	// neither held nor hashed. Last-Modified alone does not count: a date
+	// with one-second resolution is a weak validator (RFC 9110 §8.8.2.2).
 	if code == http.StatusOK && w.m.cfg.maxBody > 0 && h["Etag"] == nil && !longerThan(h, w.m.cfg.maxBody) {
 		w.state = stBuffer
-		w.sha.Reset()
+		w.hash.reset()
 		return false
 	}
 	return w.check(h)
@@ -160,7 +161,7 @@ func (w *cacheWriter) Body(p []byte) (int, error) {
 	case stBuffer:
 		if w.held.n+len(p) <= w.m.cfg.maxBody {
 			w.held.write(p)
-			w.sha.Write(p)
+			w.hash.write(p)
 			return len(p), nil
 		}
 		if err := w.spill(); err != nil {
@@ -245,12 +246,17 @@ func hasTrailers(h http.Header) bool {
 	return false
 }
 
-// tag returns the strong entity tag of the hashed body: the first 128 bits
-// of its SHA-256, base64url-encoded, in quotes.
-func (w *cacheWriter) tag() string {
-	sum := w.sha.Sum(w.sum[:0])
-	var b [2 + 22]byte
+// tag returns the strong entity tag of the hashed body: its XXH64 (8 bytes,
+// big-endian) and its length (4 bytes, modulo 2^32), base64url-encoded (16
+// characters), in quotes.
+func (w *cacheWriter) tag() string { return formatTag(w.hash.sum(), w.held.n) }
+
+func formatTag(sum uint64, n int) string {
+	var raw [12]byte
+	binary.BigEndian.PutUint64(raw[:8], sum)
+	binary.BigEndian.PutUint32(raw[8:], uint32(n))
+	var b [2 + 16]byte
 	b[0], b[len(b)-1] = '"', '"'
-	base64.RawURLEncoding.Encode(b[1:len(b)-1], sum[:16])
+	base64.RawURLEncoding.Encode(b[1:len(b)-1], raw[:])
 	return string(b[:])
 }

@@ -40,8 +40,8 @@ func Example() {
 	config.ServeHTTP(rec, req)
 	fmt.Println(rec.Code, rec.Header().Get("ETag"), rec.Body.Len(), "bytes")
 	// Output:
-	// 200 "srzYujru_HFA6TnG0hCsZg" public, max-age=60, stale-while-revalidate=3600 47 bytes
-	// 304 "srzYujru_HFA6TnG0hCsZg" 0 bytes
+	// 200 "JXH8uGc-ZLEAAAAv" public, max-age=60, stale-while-revalidate=3600 47 bytes
+	// 304 "JXH8uGc-ZLEAAAAv" 0 bytes
 }
 
 // store is a versioned document store: the version is the entity tag.

@@ -240,3 +240,57 @@ func TestBufferingAllocatesAtMostABitMoreThanTheBody(t *testing.T) {
 		}
 	}
 }
+
+// countingWriter records the body and how many Writes brought it.
+type countingWriter struct {
+	h      http.Header
+	body   bytes.Buffer
+	writes int
+}
+
+func (c *countingWriter) Header() http.Header  { return c.h }
+func (c *countingWriter) WriteHeader(code int) {}
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.writes++
+	return c.body.Write(p)
+}
+
+// A held body goes down in writes of up to 64 KiB, whatever pieces the
+// handler wrote it in: net/http turns every write that does not fit in its
+// 4 KiB buffer into a system call.
+func TestHeldBodyGoesDownInFewWrites(t *testing.T) {
+	m, _ := cache.New(cache.Config{})
+	for _, c := range []struct {
+		size, piece, writes int
+	}{
+		{1 << 10, 100, 1},               // one chunk
+		{4 << 10, 1 << 10, 4},           // at most 4 KiB: chunk by chunk, net/http buffers them
+		{4<<10 + 1, 1 << 10, 1},         // over 4 KiB: gathered
+		{32 << 10, 1 << 10, 1},          // 16 chunks, one write
+		{32 << 10, 7, 1},                // tiny pieces
+		{100 << 10, 3 << 10, 2},         // 64 KiB + the rest
+		{1 << 20, 4 << 10, 1 << 4},      // 1 MiB: 16 writes of 64 KiB
+		{900<<10 + 5, 64 << 10, 1 + 14}, // whole 64 KiB chunks go as they are
+	} {
+		content := make([]byte, c.size)
+		for i := range content {
+			content[i] = byte(i*7 + i>>10)
+		}
+		h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			for p := content; len(p) > 0; p = p[min(len(p), c.piece):] {
+				_, _ = w.Write(p[:min(len(p), c.piece)])
+			}
+		}))
+		w := &countingWriter{h: http.Header{}}
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+		if !bytes.Equal(w.body.Bytes(), content) {
+			t.Fatalf("%d bytes in pieces of %d: body differs (%d bytes sent)", c.size, c.piece, w.body.Len())
+		}
+		if w.h.Get("Etag") == "" {
+			t.Fatalf("%d bytes: no generated ETag", c.size)
+		}
+		if w.writes > c.writes {
+			t.Errorf("%d bytes in pieces of %d: %d writes, want at most %d", c.size, c.piece, w.writes, c.writes)
+		}
+	}
+}

@@ -80,18 +80,37 @@ func BenchmarkConditionalRewrite(b *testing.B) {
 	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusNotModified)
 	}))
-	for _, inm := range []string{"", `"v1"`, `"v1-gzip"`} {
-		req := httptest.NewRequest(http.MethodGet, "/", nil)
-		if inm != "" {
-			req.Header.Set("If-None-Match", inm)
-		}
-		b.Run(fmt.Sprintf("inm=%s", inm), func(b *testing.B) {
-			w := &discardWriter{h: make(http.Header)}
-			b.ReportAllocs()
-			for b.Loop() {
-				clear(w.h)
-				h.ServeHTTP(w, req)
+	// A browser's revalidation carries a dozen fields besides If-None-Match.
+	browser := [][2]string{
+		{"Accept", "application/json"}, {"Accept-Encoding", "gzip, deflate, br, zstd"},
+		{"Accept-Language", "en-US,en;q=0.9"}, {"User-Agent", "Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0"},
+		{"Cookie", "session=0123456789abcdef"}, {"Referer", "https://app.example.com/"},
+		{"Sec-Fetch-Dest", "empty"}, {"Sec-Fetch-Mode", "cors"}, {"Sec-Fetch-Site", "same-origin"},
+		{"Sec-Ch-Ua-Platform", `"Linux"`}, {"Priority", "u=1, i"},
+	}
+	for _, fields := range []int{1, 12} {
+		for _, inm := range []string{"", `"v1"`, `"v1-gzip"`} {
+			req := httptest.NewRequest(http.MethodGet, "/", nil)
+			if inm != "" {
+				req.Header.Set("If-None-Match", inm)
 			}
-		})
+			if fields > 1 {
+				for _, kv := range browser {
+					req.Header.Set(kv[0], kv[1])
+				}
+			}
+			name := fmt.Sprintf("inm=%s", inm)
+			if fields > 1 {
+				name += fmt.Sprintf("/fields=%d", fields)
+			}
+			b.Run(name, func(b *testing.B) {
+				w := &discardWriter{h: make(http.Header)}
+				b.ReportAllocs()
+				for b.Loop() {
+					clear(w.h)
+					h.ServeHTTP(w, req)
+				}
+			})
+		}
 	}
 }

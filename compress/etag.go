@@ -94,56 +94,69 @@ var conditionalFields = [...]string{"If-Match", "If-None-Match"}
 // unsuffixRequest returns r, or a shallow copy of r with its own header map
 // in which the tags (strong or weak) of If-Match and If-None-Match carrying
 // a coding suffix lose it (field lines are kept; elements of a line rejoined with
-// ", "). It allocates only when there is something to rewrite; the
-// caller's header map and its value slices are never modified.
+// ", "). It allocates only when there is something to rewrite, and then
+// little: one block for the request copy and the new fields' values, the
+// header map's copy, and one string per rewritten line. The caller's header
+// map and its value slices are never modified.
 func unsuffixRequest(r *http.Request) *http.Request {
 	h := r.Header
 	if h["If-Match"] == nil && h["If-None-Match"] == nil {
 		return r
 	}
-	var nh http.Header
-	for _, k := range conditionalFields {
-		v, ok := unsuffixField(h[k])
-		if !ok {
-			continue
-		}
-		if nh == nil {
-			nh = maps.Clone(h)
-		}
-		nh[k] = v
+	var rewrite [len(conditionalFields)]bool
+	some := false
+	for i, k := range conditionalFields {
+		rewrite[i] = hasSuffixedTag(h[k])
+		some = some || rewrite[i]
 	}
-	if nh == nil {
+	if !some {
 		return r
 	}
-	r2 := r.WithContext(r.Context())
-	r2.Header = nh
-	return r2
-}
-
-// unsuffixField rewrites the lines of an entity-tag list field without
-// coding suffixes, line by line (an unterminated tag ends its line, so lines
-// are not joined); ok is false when no element has a suffix (or the field is
-// too long to be read, which an inner middleware treats as malformed).
-func unsuffixField(values []string) ([]string, bool) {
-	if len(values) == 0 || header.TotalLen(values) > header.MaxLen {
-		return nil, false
-	}
-	found := false
-	for e := range header.ETags(values) {
-		if _, ok := parseSuffixed(e); ok {
-			found = true
-			break
+	x := new(unsuffixed)
+	x.req = *r // what r.WithContext(r.Context()) makes
+	nh := maps.Clone(h)
+	for i, k := range conditionalFields {
+		if rewrite[i] {
+			nh[k] = unsuffixLines(x.vals[i:i:i+1], h[k])
 		}
 	}
-	if !found {
-		return nil, false
+	x.req.Header = nh
+	return &x.req
+}
+
+// unsuffixed holds a rewritten request and, for fields of one line, their
+// new values.
+type unsuffixed struct {
+	req  http.Request
+	vals [len(conditionalFields)]string
+}
+
+// hasSuffixedTag reports whether an entity-tag list field has an element
+// with a coding suffix (false when it is too long to be read, which an inner
+// middleware treats as malformed).
+func hasSuffixedTag(values []string) bool {
+	if len(values) == 0 || header.TotalLen(values) > header.MaxLen {
+		return false
 	}
-	out := make([]string, 0, len(values))
+	for e := range header.ETags(values) {
+		if _, ok := parseSuffixed(e); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// unsuffixLines appends to out the lines of an entity-tag list field without
+// coding suffixes, line by line (an unterminated tag ends its line, so lines
+// are not joined).
+func unsuffixLines(out, values []string) []string {
 	var b strings.Builder
 	for i, v := range values {
-		b.Reset()
+		b = strings.Builder{}
 		for e := range header.ETags(values[i : i+1]) {
-			if b.Len() > 0 {
+			if b.Len() == 0 {
+				b.Grow(len(v)) // suffixes go, ", " may come: usually one allocation
+			} else {
 				b.WriteString(", ")
 			}
 			if c, ok := parseSuffixed(e); ok {
@@ -159,5 +172,5 @@ func unsuffixField(values []string) ([]string, bool) {
 		}
 		out = append(out, b.String())
 	}
-	return out, true
+	return out
 }

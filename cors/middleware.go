@@ -109,7 +109,16 @@ func (c *compiled) actual(h http.Header, origin []string) {
 		return
 	}
 	if len(origin) != 1 || !c.allowOrigin(origin[0]) {
-		header.AddVary(h, hOrigin)
+		// No CORS header, only Vary: a slot of a shared slab, not a fresh
+		// slice (internal/slots), so that a request without Origin (most
+		// of them) allocates nothing and no two responses share the value.
+		if _, ok := h[hVary]; ok {
+			header.AddVary(h, hOrigin)
+			return
+		}
+		sl := c.slabs.Get(1)
+		h[hVary] = sl.Take(hOrigin)
+		c.slabs.Put(sl)
 		return
 	}
 	b := make([]string, c.actualValues)

@@ -489,7 +489,8 @@ func TestAllocations(t *testing.T) {
 			"Access-Control-Request-Headers", strings.Repeat("content-type,", 1024)}, 0},
 		{"preflight from another origin", "OPTIONS", []string{"Origin", "https://evil.com", "Access-Control-Request-Method", "PUT"}, 0},
 		{"actual", "GET", []string{"Origin", app}, 1},
-		{"actual from another origin", "GET", []string{"Origin", "https://evil.com"}, 1},
+		{"actual from another origin", "GET", []string{"Origin", "https://evil.com"}, 0},
+		{"actual without Origin", "GET", nil, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.desc, func(t *testing.T) {
@@ -674,4 +675,36 @@ func TestStarHeadersDoNotCoverAuthorization(t *testing.T) {
 	}
 	one := func(acrh string) []string { return pf(acrh) }
 	assertNoPreflightAllocs(t, m, one, "x-a,x-b", "AUTHORIZATION", strings.Repeat(",", 1024), strings.Repeat("x-a,", 1024))
+}
+
+// Responses without a CORS answer get Vary: Origin from a slab: every one
+// its own value of capacity 1, so editing or appending to one response's
+// Vary changes no other.
+func TestVaryWithoutOriginIsNeverShared(t *testing.T) {
+	m, err := cors.New(spa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := m.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	var vals [][]string
+	for i := range 50 {
+		r := httptest.NewRequest("GET", "/", nil)
+		if i%2 == 1 {
+			r.Header.Set("Origin", "https://evil.com")
+		}
+		w := &benchWriter{h: http.Header{}}
+		h.ServeHTTP(w, r)
+		v := w.h["Vary"]
+		if len(v) != 1 || cap(v) != 1 || v[0] != "Origin" {
+			t.Fatalf("request %d: Vary %q (cap %d), want [Origin] of capacity 1", i, v, cap(v))
+		}
+		vals = append(vals, v)
+	}
+	vals[0][0] = "Edited"
+	_ = append(vals[1], "Appended")
+	for i, v := range vals[1:] {
+		if v[0] != "Origin" {
+			t.Fatalf("response %d: Vary %q after another response's was edited", i+1, v)
+		}
+	}
 }

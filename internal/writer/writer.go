@@ -67,6 +67,7 @@ type Writer struct {
 	sent     bool  // status sent to rw
 	hijacked bool  // the connection was hijacked through this Writer
 	detached bool  // Header returns late: the status is committed but held
+	detach1  bool  // the status is held: Header's next call detaches
 	clean    bool  // the Writer above committed through SendHeader after normalizing
 	tidy     bool  // this Writer normalized the header at its commit (or was clean)
 	nvary    uint8 // registrations in vary
@@ -145,11 +146,16 @@ func (w *Writer) Unwrap() http.ResponseWriter { return w.rw }
 
 // Header returns the header map of the wrapped writer, as the handler may
 // change it. Once the status is committed but held by the interceptor, it
-// returns a copy taken at the commit: changes made after the status no longer
-// reach the client, as with a bare net/http writer, except trailer values
-// (see Done). The interceptor edits the real map through HeaderDown.
+// returns a copy, taken at its first call after the commit (most handlers
+// never call it then, and pay no copy): changes made after the status no
+// longer reach the client, as with a bare net/http writer, except trailer
+// values (see Done). The interceptor edits the real map through HeaderDown.
 func (w *Writer) Header() http.Header {
 	if w.detached {
+		return w.late
+	}
+	if w.detach1 {
+		w.detach()
 		return w.late
 	}
 	return w.rw.Header()
@@ -204,7 +210,7 @@ func (w *Writer) WriteHeader(code int) {
 	if w.ic == nil || w.ic.Header(code) {
 		w.SendHeader()
 	} else if !w.sent && !w.hijacked {
-		w.detach()
+		w.detach1 = true // Header copies the map if the handler asks for it
 	}
 }
 
@@ -248,7 +254,7 @@ func (w *Writer) detach() {
 		w.late[k] = vals[len(vals)-len(v) : len(vals) : len(vals)]
 	}
 	w.lateVals = vals
-	w.detached = true
+	w.detached, w.detach1 = true, false
 }
 
 // Done runs after the handler returned. With no status committed, it merges

@@ -98,33 +98,10 @@ func ensureTools() error {
 	return nil
 }
 
-// body is text that compresses like real HTML/JSON (about 4:1 with gzip).
-func body(n int) []byte {
-	var b bytes.Buffer
-	for i := 0; b.Len() < n; i++ {
-		fmt.Fprintf(&b, `{"id":%d,"name":"item %d","price":%d.%02d,"tags":["t%d","u%d"]},`, i, i*7919%10007, i%97, i%100, i%13, i%31)
-	}
-	return b.Bytes()[:n]
-}
-
-func handler() http.Handler {
-	small, large := body(2<<10), body(32<<10)
-	serve := func(p []byte) http.HandlerFunc {
-		return func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Content-Type", "application/json")
-			_, _ = w.Write(p)
-		}
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/2k", serve(small))
-	mux.Handle("/32k", serve(large))
-	return mux
-}
-
 type server struct{ name, url string }
 
 func startServers() ([]server, func(), error) {
-	h := handler()
+	h := bench.Handler()
 	ours, err := bench.OursChain(h)
 	if err != nil {
 		return nil, nil, err

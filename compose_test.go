@@ -92,8 +92,8 @@ func names(order []layer) string {
 
 var jsonBody = strings.Repeat(`{"id":1,"name":"an item with a name long enough to compress"},`, 64)
 
-// jsonTag is the ETag cache generates for jsonBody (the first 128 bits of its
-// SHA-256, base64url), which its Validator reports.
+// jsonTag is the ETag the Validator reports for jsonBody (any strong tag
+// would do: a Validator's tag is the application's, not cache's hash).
 var jsonTag = func() string {
 	sum := sha256.Sum256([]byte(jsonBody))
 	return `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`

@@ -86,10 +86,19 @@ func NormalizeVary(h http.Header) {
 		}
 	case dup || many:
 		var uniq []string
+		tokens := true
 		for e := range Elements(v) {
 			if !containsFoldStrings(uniq, e) {
 				uniq = append(uniq, e)
+				tokens = tokens && IsToken(e)
 			}
+		}
+		if !tokens {
+			// A malformed member (a stray quote, say) would change how
+			// the members after it split if the lines were joined: keep
+			// one member per line.
+			h["Vary"] = uniq
+			return
 		}
 		h["Vary"] = []string{strings.Join(uniq, ", ")}
 	}

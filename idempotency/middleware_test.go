@@ -374,7 +374,11 @@ func TestBodyOverMaxStoredBytesIsSentNotStored(t *testing.T) {
 
 func TestHijackedResponseIsNotStored(t *testing.T) {
 	var runs atomic.Int64
-	h := newMW(t, idempotency.Config{}).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// The client reads the hijacked response before the middleware has
+	// released the lease: wait for the middleware to return each time.
+	returned := make(chan struct{}, 2)
+	mw := newMW(t, idempotency.Config{})
+	inner := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		runs.Add(1)
 		c, rw, err := http.NewResponseController(w).Hijack()
 		if err != nil {
@@ -385,6 +389,10 @@ func TestHijackedResponseIsNotStored(t *testing.T) {
 		rw.Flush()
 		c.Close()
 	}))
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inner.ServeHTTP(w, r)
+		returned <- struct{}{}
+	})
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	for range 2 {
@@ -399,6 +407,7 @@ func TestHijackedResponseIsNotStored(t *testing.T) {
 		if resp.StatusCode != 201 || string(b) != "hi" {
 			t.Fatalf("%d %q", resp.StatusCode, b)
 		}
+		<-returned
 	}
 	if runs.Load() != 2 {
 		t.Fatalf("runs %d", runs.Load())

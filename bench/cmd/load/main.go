@@ -39,7 +39,15 @@ func main() {
 	runs := flag.Int("runs", 3, "runs per server and case (the median is reported)")
 	conns := flag.Int("c", 64, "concurrent connections")
 	write := flag.String("write", "", "README file whose load section is replaced by the table")
+	only := flag.String("run", "", "run only the cases whose name matches this regular expression (no -write)")
 	flag.Parse()
+	match, err := regexp.Compile(*only)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if *only != "" && *write != "" {
+		log.Fatal("load: -run measures part of the table; it cannot be written with -write")
+	}
 	if err := ensureTools(); err != nil {
 		log.Fatal(err)
 	}
@@ -51,6 +59,9 @@ func main() {
 
 	var rows []row
 	for _, c := range cases() {
+		if !match.MatchString(c.name) {
+			continue
+		}
 		res := map[string][]result{}
 		for i := 0; i < *runs; i++ {
 			for _, s := range servers { // interleaved: bare, ours, peers, bare, ...

@@ -3,7 +3,13 @@
 // bench.OursChain and bench.PeersChain), served on loopback and loaded with
 // wrk (HTTP/1.1) and h2load (h2c), interleaved run by run, every run bounded
 // by -d. It prints a Markdown table (req/s, p50, p99, ratios ours/peers) and,
-// with -write, puts it into bench/README.md between the load markers.
+// with -write, puts it into bench/README.md between the load markers. Besides
+// the load tools' figures it reports the server process's CPU time per
+// request (getrusage around each run), which a busy machine disturbs far
+// less than requests/s; -cpuprofile writes a profile of each server's last
+// run per case, and -run picks cases by name:
+//
+//	go run ./cmd/load -run 'h2c 2k' -d 3s -cpuprofile /tmp/prof
 //
 //	cd bench && go run ./cmd/load -d 5s -runs 3 -write README.md
 //
@@ -26,9 +32,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jiec/httpmw/bench"
@@ -39,6 +47,7 @@ func main() {
 	runs := flag.Int("runs", 3, "runs per server and case (the median is reported)")
 	conns := flag.Int("c", 64, "concurrent connections")
 	write := flag.String("write", "", "README file whose load section is replaced by the table")
+	profDir := flag.String("cpuprofile", "", "directory for a CPU profile of each server's last run per case")
 	only := flag.String("run", "", "run only the cases whose name matches this regular expression (no -write)")
 	flag.Parse()
 	match, err := regexp.Compile(*only)
@@ -65,12 +74,16 @@ func main() {
 		res := map[string][]result{}
 		for i := 0; i < *runs; i++ {
 			for _, s := range servers { // interleaved: bare, ours, peers, bare, ...
-				r, err := c.run(s.url+c.path, *dur, *conns)
+				var prof string
+				if *profDir != "" && i == *runs-1 {
+					prof = filepath.Join(*profDir, strings.NewReplacer(" ", "-", "=", "-").Replace(s.name+" "+c.name)+".prof")
+				}
+				r, err := measure(c, s.url, *dur, *conns, prof)
 				if err != nil {
 					log.Fatalf("%s %s: %v", s.name, c.name, err)
 				}
 				res[s.name] = append(res[s.name], r)
-				log.Printf("%-28s %-6s %9.0f req/s p50 %v p99 %v", c.name, s.name, r.rps, r.p50, r.p99)
+				log.Printf("%-28s %-6s %9.0f req/s p50 %v p99 %v, server CPU %.1f µs/req", c.name, s.name, r.rps, r.p50, r.p99, r.cpu)
 			}
 		}
 		rows = append(rows, row{c.name, median(res["bare"]), median(res["httpmw"]), median(res["peers"])})
@@ -151,6 +164,42 @@ func startServers() ([]server, func(), error) {
 type result struct {
 	rps      float64
 	p50, p99 time.Duration
+	cpu      float64 // server process CPU time (user+sys) per request, µs
+	n        int     // requests completed
+}
+
+// measure runs c against the server at base and adds the process's CPU time
+// per request to the load tool's figures: the three servers share this
+// process but only one is loaded at a time, and CPU per request varies far
+// less than requests/s when the load tool competes for the same cores.
+// With a non-empty prof it writes a CPU profile of the run there.
+func measure(c loadCase, base string, d time.Duration, conns int, prof string) (result, error) {
+	if prof != "" {
+		f, err := os.Create(prof)
+		if err != nil {
+			return result{}, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return result{}, err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	before := cpuTime()
+	r, err := c.run(base+c.path, d, conns)
+	if err != nil {
+		return r, err
+	}
+	if r.n > 0 {
+		r.cpu = float64((cpuTime() - before).Nanoseconds()) / 1e3 / float64(r.n)
+	}
+	return r, nil
+}
+
+func cpuTime() time.Duration {
+	var u syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &u)
+	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
 }
 
 type loadCase struct {
@@ -183,6 +232,7 @@ func (c loadCase) run(url string, d time.Duration, conns int) (result, error) {
 
 var (
 	wrkRPS     = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	wrkN       = regexp.MustCompile(`(\d+) requests in`)
 	wrkLatency = regexp.MustCompile(`(?m)^\s+(50|99)%\s+([0-9.]+)(us|ms|s)\s*$`)
 )
 
@@ -201,6 +251,9 @@ func runWrk(url string, d time.Duration, conns int, gz bool) (result, error) {
 	}
 	var r result
 	r.rps, _ = strconv.ParseFloat(string(m[1]), 64)
+	if n := wrkN.FindSubmatch(out); n != nil {
+		r.n, _ = strconv.Atoi(string(n[1]))
+	}
 	for _, l := range wrkLatency.FindAllSubmatch(out, -1) {
 		v, _ := strconv.ParseFloat(string(l[2]), 64)
 		unit := map[string]time.Duration{"us": time.Microsecond, "ms": time.Millisecond, "s": time.Second}[string(l[3])]
@@ -217,7 +270,10 @@ func runWrk(url string, d time.Duration, conns int, gz bool) (result, error) {
 	return r, nil
 }
 
-var h2RPS = regexp.MustCompile(`finished in [^,]+, ([0-9.]+) req/s`)
+var (
+	h2RPS = regexp.MustCompile(`finished in [^,]+, ([0-9.]+) req/s`)
+	h2N   = regexp.MustCompile(`requests: (\d+) total`)
+)
 
 func runH2load(url string, d time.Duration, conns int, gz bool) (result, error) {
 	logFile := filepath.Join(os.TempDir(), fmt.Sprintf("h2load-%d.log", os.Getpid()))
@@ -239,6 +295,9 @@ func runH2load(url string, d time.Duration, conns int, gz bool) (result, error) 
 	}
 	var r result
 	r.rps, _ = strconv.ParseFloat(string(m[1]), 64)
+	if n := h2N.FindSubmatch(out); n != nil {
+		r.n, _ = strconv.Atoi(string(n[1]))
+	}
 	f, err := os.Open(logFile)
 	if err != nil {
 		return result{}, err
@@ -277,6 +336,7 @@ func median(rs []result) result {
 		rps: pick(func(r result) float64 { return r.rps }),
 		p50: time.Duration(pick(func(r result) float64 { return float64(r.p50) })),
 		p99: time.Duration(pick(func(r result) float64 { return float64(r.p99) })),
+		cpu: pick(func(r result) float64 { return r.cpu }),
 	}
 }
 
@@ -289,12 +349,12 @@ func render(rows []row, d time.Duration, runs, conns int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Measured %s, %s per run, %d runs interleaved (bare, httpmw, peers), medians; %d connections (h2load: -m10); `go run ./cmd/load`.\n\n",
 		time.Now().UTC().Format("2006-01-02"), d, runs, conns)
-	b.WriteString("| case | bare req/s | httpmw req/s (p50 / p99) | peers req/s (p50 / p99) | req/s ours/peers | p99 ours/peers |\n|---|---|---|---|---|---|\n")
+	b.WriteString("| case | bare req/s (CPU/req) | httpmw req/s (p50 / p99; CPU/req) | peers req/s (p50 / p99; CPU/req) | req/s ours/peers | p99 ours/peers | CPU/req ours/peers |\n|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
-		fmt.Fprintf(&b, "| %s | %.0f | %.0f (%v / %v) | %.0f (%v / %v) | %.2f | %.2f |\n", r.name, r.bare.rps,
-			r.ours.rps, r.ours.p50.Round(time.Microsecond), r.ours.p99.Round(time.Microsecond),
-			r.peers.rps, r.peers.p50.Round(time.Microsecond), r.peers.p99.Round(time.Microsecond),
-			r.ours.rps/r.peers.rps, float64(r.ours.p99)/float64(r.peers.p99))
+		fmt.Fprintf(&b, "| %s | %.0f (%.1f µs) | %.0f (%v / %v; %.1f µs) | %.0f (%v / %v; %.1f µs) | %.2f | %.2f | %.2f |\n", r.name, r.bare.rps, r.bare.cpu,
+			r.ours.rps, r.ours.p50.Round(time.Microsecond), r.ours.p99.Round(time.Microsecond), r.ours.cpu,
+			r.peers.rps, r.peers.p50.Round(time.Microsecond), r.peers.p99.Round(time.Microsecond), r.peers.cpu,
+			r.ours.rps/r.peers.rps, float64(r.ours.p99)/float64(r.peers.p99), r.ours.cpu/r.peers.cpu)
 	}
 	return b.String()
 }

@@ -51,41 +51,41 @@ type handler struct {
 // headers are set, and the preflight answered, in begin, which returns
 // first.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	switch names, how := h.begin(w, r); how {
+	switch how := h.begin(w, r); how {
 	case callNext:
 		h.next.ServeHTTP(w, r)
-	case callOwn:
-		h.serveOwn(w, r, names)
+	case ownOrigin, ownPreflight:
+		h.serveOwn(w, r, how)
 	}
 }
 
 // How ServeHTTP goes on after begin.
 const (
-	answered = iota // begin answered (a preflight)
-	callNext        // next runs on w (Vary registered on the httpmw Writer outside, or none needed)
-	callOwn         // next runs on a pooled Writer of ours carrying Vary names
+	answered     = iota // begin answered (a preflight)
+	callNext            // next runs on w (Vary registered on the httpmw Writer outside, or none needed)
+	ownOrigin           // next runs on a pooled Writer of ours adding Vary: Origin
+	ownPreflight        // the same, with the Vary names of a passed-through preflight
 )
 
 // begin handles the request up to next: a preflight is answered (or passed
-// through), other requests get their CORS headers. names are the Vary
-// dimensions serveOwn registers.
+// through), other requests get their CORS headers.
 //
 //go:noinline
-func (h *handler) begin(w http.ResponseWriter, r *http.Request) (names []string, how int) {
+func (h *handler) begin(w http.ResponseWriter, r *http.Request) int {
 	origin, isCORS := r.Header[hOrigin]
 	if isCORS && r.Method == http.MethodOptions {
 		if acrm, ok := r.Header[hACRM]; ok {
 			if h.c.preflight(w, r, origin, acrm) {
-				return varyOn(w, h.c.varyNames)
+				return varyOn(w, h.c.varyNames, ownPreflight)
 			}
-			return nil, answered
+			return answered
 		}
 	}
 	h.c.actual(w.Header(), origin)
 	if h.c.anyOrigin {
-		return nil, callNext // the same answer for every origin: no Vary
+		return callNext // the same answer for every origin: no Vary
 	}
-	return varyOn(w, varyOrigin)
+	return varyOn(w, varyOrigin, ownOrigin)
 }
 
 // varyOrigin is the Vary dimension of responses to non-preflight requests.
@@ -94,28 +94,33 @@ var varyOrigin = []string{hOrigin}
 // varyOn registers names as Vary dimensions (internal/writer), so that they
 // are still in Vary when the status is committed, whatever next does to the
 // field: on the httpmw Writer outside (callNext), or else on a pooled one of
-// our own (callOwn).
-func varyOn(w http.ResponseWriter, names []string) ([]string, int) {
+// our own (own, which serveOwn maps back to names).
+func varyOn(w http.ResponseWriter, names []string, own int) int {
 	if writer.Vary(w, names) {
-		return nil, callNext
+		return callNext
 	}
-	return names, callOwn
+	return own
 }
 
-// serveOwn runs next on a pooled Writer that registers names.
+// serveOwn runs next on a pooled Writer that registers the Vary names of
+// how.
 //
 //go:noinline
-func (h *handler) serveOwn(w http.ResponseWriter, r *http.Request, names []string) {
-	ww := h.getWriter(w, names)
+func (h *handler) serveOwn(w http.ResponseWriter, r *http.Request, how int) {
+	ww := h.getWriter(w, how)
 	h.next.ServeHTTP(ww, r)
 	h.putWriter(ww)
 }
 
 //go:noinline
-func (h *handler) getWriter(w http.ResponseWriter, names []string) *writer.Writer {
+func (h *handler) getWriter(w http.ResponseWriter, how int) *writer.Writer {
 	ww := h.pool.Get().(*writer.Writer)
 	ww.Reset(w, nil)
-	ww.Vary(names)
+	if how == ownPreflight {
+		ww.Vary(h.c.varyNames)
+	} else {
+		ww.Vary(varyOrigin)
+	}
 	return ww
 }
 

@@ -78,7 +78,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case v == pass && b == nil:
 		h.next.ServeHTTP(w, r)
 	case v != answered:
-		h.m.serveHeld(w, r, h.next, rec, b)
+		h.serveHeld(w, r, rec, b)
 	}
 }
 
@@ -374,13 +374,13 @@ func (m *Middleware) record(w http.ResponseWriter, r *http.Request, key, fp, tok
 // when rec is nil, on w; then it puts the request's own body back (b).
 //
 //go:noinline
-func (m *Middleware) serveHeld(w http.ResponseWriter, r *http.Request, next http.Handler, rec *recorder, b *body) {
-	defer m.after(r, rec, b)
+func (h *handler) serveHeld(w http.ResponseWriter, r *http.Request, rec *recorder, b *body) {
+	defer h.m.after(r, rec, b)
 	if rec == nil {
-		next.ServeHTTP(w, r)
+		h.next.ServeHTTP(w, r)
 		return
 	}
-	next.ServeHTTP(&rec.w, r)
+	h.next.ServeHTTP(&rec.w, r)
 	rec.phase = phaseFinishing
 	rec.finish(rec.ctx, r)
 	rec.w.Done() // trailer values set after a held status

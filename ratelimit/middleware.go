@@ -65,6 +65,7 @@ type request struct {
 	vals [6]string // RateLimit, Retry-After, 3 legacy, RateLimit-Policy
 	buf  [200]byte
 	n    int
+	key  string // with a concurrency slot held while next runs
 }
 
 // str appends b's tail written since mark as an immutable string.
@@ -113,20 +114,20 @@ const (
 // decision, with its states on admit's stack, is made in admit, which
 // returns first.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	switch key, v := h.m.admit(w, r); v {
+	switch q, v := h.m.admit(w, r); v {
 	case pass:
 		h.next.ServeHTTP(w, r)
 	case passHeld:
-		h.serveHeld(w, r, key)
+		h.serveHeld(w, r, q)
 	}
 }
 
-// serveHeld runs next and then releases the concurrency slot of key, also
+// serveHeld runs next and then releases the concurrency slot of q.key, also
 // when next panics.
 //
 //go:noinline
-func (h *handler) serveHeld(w http.ResponseWriter, r *http.Request, key string) {
-	defer h.m.inflight.release(key)
+func (h *handler) serveHeld(w http.ResponseWriter, r *http.Request, q *request) {
+	defer h.m.inflight.release(q.key)
 	h.next.ServeHTTP(w, r)
 }
 
@@ -135,26 +136,26 @@ func (h *handler) serveHeld(w http.ResponseWriter, r *http.Request, key string) 
 // of key (passHeld: the caller releases it) or not (pass).
 //
 //go:noinline
-func (m *Middleware) admit(w http.ResponseWriter, r *http.Request) (string, int) {
+func (m *Middleware) admit(w http.ResponseWriter, r *http.Request) (*request, int) {
 	c := m.c
 	if c.exempt != nil && c.exempt(r) {
-		return "", pass
+		return nil, pass
 	}
 	q := new(request)
 	key, err := m.key(r, q)
 	if err != nil {
 		c.onError(w, r, &KeyError{Err: err})
-		return "", rejected
+		return nil, rejected
 	}
 	if m.inflight == nil {
-		return key, m.limit(w, r, q, key)
+		return q, m.limit(w, r, q, key)
 	}
 	n, ok := m.inflight.acquire(key, c.concurrency)
 	if !ok {
 		m.writeFields(w, q, nil, false, c.concurrency-n)
 		q.retryOne(w)
 		c.onError(w, r, &LimitError{Violated: []string{concurrencyPolicy}, RetryAfter: time.Second})
-		return "", rejected
+		return nil, rejected
 	}
 	v := rejected
 	defer func() {
@@ -167,7 +168,8 @@ func (m *Middleware) admit(w http.ResponseWriter, r *http.Request) (string, int)
 	if v = m.limit(w, r, q, key); v == pass {
 		v = passHeld
 	}
-	return key, v
+	q.key = key
+	return q, v
 }
 
 // limit takes cost units for key from every policy, sets the fields and

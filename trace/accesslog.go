@@ -26,15 +26,19 @@ const maxLoggedPath = 1024
 // logRequest runs next through a writer.Writer that counts status and bytes,
 // then logs one record. The record is written even when next panics
 // (with panic=true), and the panic continues.
-func (m *Middleware) logRequest(next http.Handler, w http.ResponseWriter, r *http.Request, v *value) {
-	lw := m.startLog(w, r, v)
-	defer m.endLog(lw)
-	next.ServeHTTP(&lw.Writer, r)
+func (h *handler) logRequest(w http.ResponseWriter, r *http.Request) {
+	lw := h.m.startLog(w, r)
+	defer h.m.endLog(lw)
+	h.next.ServeHTTP(&lw.Writer, r)
 	lw.done = true
 }
 
+// startLog returns the pooled logWriter of r, whose context carries the
+// request's value (handler.begin).
+//
 //go:noinline
-func (m *Middleware) startLog(w http.ResponseWriter, r *http.Request, v *value) *logWriter {
+func (m *Middleware) startLog(w http.ResponseWriter, r *http.Request) *logWriter {
+	v := fromContext(r.Context())
 	lw, _ := m.pool.Get().(*logWriter)
 	if lw == nil {
 		lw = new(logWriter)

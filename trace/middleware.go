@@ -56,19 +56,19 @@ var _ http.Handler = (*handler)(nil)
 // every request on a fresh goroutine whose stack grows by copying): the
 // request's set-up happens in begin, which returns first.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	r, v := h.begin(w, r)
+	r = h.begin(w, r)
 	if h.m.c.accessLog != nil {
-		h.m.logRequest(h.next, w, r, v)
+		h.logRequest(w, r)
 		return
 	}
 	h.next.ServeHTTP(w, r)
 }
 
-// begin sets the id header fields and returns the request (carrying the
-// trace context) and its value.
+// begin sets the id header fields and returns the request carrying the
+// trace context (its value, which fromContext returns).
 //
 //go:noinline
-func (h *handler) begin(w http.ResponseWriter, r *http.Request) (*http.Request, *value) {
+func (h *handler) begin(w http.ResponseWriter, r *http.Request) *http.Request {
 	c := &h.m.c
 	if v := fromContext(r.Context()); v != nil && !v.extracted {
 		// An outer trace middleware already ran: keep its id (stacking
@@ -76,7 +76,7 @@ func (h *handler) begin(w http.ResponseWriter, r *http.Request) (*http.Request, 
 		if _, ok := w.Header()[c.header]; !ok {
 			w.Header()[c.header] = []string{v.id}
 		}
-		return r, v
+		return r
 	}
 	v := c.newValue(r.Context(), r.Header, r)
 	hd := w.Header()
@@ -91,7 +91,7 @@ func (h *handler) begin(w http.ResponseWriter, r *http.Request) (*http.Request, 
 	}
 	// A new request (WithContext's copy) rather than one embedded in v:
 	// the context must not keep the request alive.
-	return r.WithContext(v), v
+	return r.WithContext(v)
 }
 
 // newValue builds the id and span context of a request (r) or of a message

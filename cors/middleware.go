@@ -46,40 +46,86 @@ type handler struct {
 	pool sync.Pool // *writer.Writer, for Vary when no httpmw Writer is outside
 }
 
+// ServeHTTP keeps a small frame on the stack while next runs (HTTP/2 runs
+// every request on a fresh goroutine whose stack grows by copying): the
+// headers are set, and the preflight answered, in begin, which returns
+// first.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch how := h.begin(w, r); how {
+	case callNext:
+		h.next.ServeHTTP(w, r)
+	case ownOrigin, ownPreflight:
+		h.serveOwn(w, r, how)
+	}
+}
+
+// How ServeHTTP goes on after begin.
+const (
+	answered     = iota // begin answered (a preflight)
+	callNext            // next runs on w (Vary registered on the httpmw Writer outside, or none needed)
+	ownOrigin           // next runs on a pooled Writer of ours adding Vary: Origin
+	ownPreflight        // the same, with the Vary names of a passed-through preflight
+)
+
+// begin handles the request up to next: a preflight is answered (or passed
+// through), other requests get their CORS headers.
+//
+//go:noinline
+func (h *handler) begin(w http.ResponseWriter, r *http.Request) int {
 	origin, isCORS := r.Header[hOrigin]
 	if isCORS && r.Method == http.MethodOptions {
 		if acrm, ok := r.Header[hACRM]; ok {
 			if h.c.preflight(w, r, origin, acrm) {
-				h.serveNext(w, r, h.c.varyNames)
+				return varyOn(w, h.c.varyNames, ownPreflight)
 			}
-			return
+			return answered
 		}
 	}
 	h.c.actual(w.Header(), origin)
 	if h.c.anyOrigin {
-		h.next.ServeHTTP(w, r) // the same answer for every origin: no Vary
-		return
+		return callNext // the same answer for every origin: no Vary
 	}
-	h.serveNext(w, r, varyOrigin)
+	return varyOn(w, varyOrigin, ownOrigin)
 }
 
 // varyOrigin is the Vary dimension of responses to non-preflight requests.
 var varyOrigin = []string{hOrigin}
 
-// serveNext runs next with names registered as Vary dimensions
-// (internal/writer), so that they are still in Vary when the status is
-// committed, whatever next does to the field: on the httpmw Writer outside,
-// or on a pooled one of our own.
-func (h *handler) serveNext(w http.ResponseWriter, r *http.Request, names []string) {
+// varyOn registers names as Vary dimensions (internal/writer), so that they
+// are still in Vary when the status is committed, whatever next does to the
+// field: on the httpmw Writer outside (callNext), or else on a pooled one of
+// our own (own, which serveOwn maps back to names).
+func varyOn(w http.ResponseWriter, names []string, own int) int {
 	if writer.Vary(w, names) {
-		h.next.ServeHTTP(w, r)
-		return
+		return callNext
 	}
+	return own
+}
+
+// serveOwn runs next on a pooled Writer that registers the Vary names of
+// how.
+//
+//go:noinline
+func (h *handler) serveOwn(w http.ResponseWriter, r *http.Request, how int) {
+	ww := h.getWriter(w, how)
+	h.next.ServeHTTP(ww, r)
+	h.putWriter(ww)
+}
+
+//go:noinline
+func (h *handler) getWriter(w http.ResponseWriter, how int) *writer.Writer {
 	ww := h.pool.Get().(*writer.Writer)
 	ww.Reset(w, nil)
-	ww.Vary(names)
-	h.next.ServeHTTP(ww, r)
+	if how == ownPreflight {
+		ww.Vary(h.c.varyNames)
+	} else {
+		ww.Vary(varyOrigin)
+	}
+	return ww
+}
+
+//go:noinline
+func (h *handler) putWriter(ww *writer.Writer) {
 	ww.Done()
 	ww.Reset(nil, nil)
 	h.pool.Put(ww)

@@ -48,9 +48,12 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 	if m == nil || m.cfg.store == nil {
 		return next
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		m.serve(w, r, next)
-	})
+	return &handler{m: m, next: next}
+}
+
+type handler struct {
+	m    *Middleware
+	next http.Handler
 }
 
 // ReplayedHeader marks a replayed response.
@@ -58,24 +61,50 @@ const ReplayedHeader = "Idempotent-Replayed"
 
 var replayedValue = []string{"true"}
 
-func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
+// How ServeHTTP goes on after begin.
+const (
+	answered = iota // begin answered (an error, a replay)
+	pass            // next runs on w, with the body begin read if any
+	keyed           // next runs on the recorder: its response is stored
+)
+
+// ServeHTTP keeps a small frame on the stack while next runs (HTTP/2 runs
+// every request on a fresh goroutine whose stack grows by copying): the
+// checks, the fingerprint and the lease are taken in begin, which returns
+// first; what is needed after next lives in the pooled recorder and body.
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rec, b, v := h.m.begin(w, r)
+	switch {
+	case v == pass && b == nil:
+		h.next.ServeHTTP(w, r)
+	case v != answered:
+		h.serveHeld(w, r, rec, b)
+	}
+}
+
+// begin checks the key, reads the body and takes the lease. It answers
+// errors and replays itself (answered); otherwise next runs on w (pass:
+// not keyed, or the store is down and FailOpen) or on rec (keyed). When b is
+// not nil the caller puts the request's own body back after next
+// (serveHeld).
+//
+//go:noinline
+func (m *Middleware) begin(w http.ResponseWriter, r *http.Request) (rec *recorder, b *body, v int) {
 	if !m.cfg.applies(r.Method) {
-		next.ServeHTTP(w, r)
-		return
+		return nil, nil, pass
 	}
 	values := r.Header["Idempotency-Key"]
 	if len(values) == 0 {
 		if m.cfg.required {
 			m.fail(w, r, &Error{Kind: ErrMissingKey, Status: http.StatusBadRequest})
-			return
+			return nil, nil, answered
 		}
-		next.ServeHTTP(w, r)
-		return
+		return nil, nil, pass
 	}
 	key, err := parseKey(values)
 	if err != nil {
 		m.fail(w, r, &Error{Kind: ErrInvalidKey, Status: http.StatusBadRequest, Cause: err})
-		return
+		return nil, nil, answered
 	}
 	orig := r.Body
 	body, err := m.readBody(r)
@@ -89,18 +118,20 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		} else {
 			m.fail(w, r, &Error{Kind: ErrBodyRead, Status: http.StatusBadRequest, Cause: err})
 		}
-		return
-	}
-	if body != nil {
-		// The caller's *http.Request must not keep a pooled body: an outer
-		// middleware reading r.Body after next would read another request's.
-		defer func() {
-			r.Body = orig
-			putBody(body)
-		}()
+		return nil, nil, answered
 	}
 	var raw []byte
 	if body != nil {
+		// The caller's *http.Request must not keep a pooled body: an outer
+		// middleware reading r.Body after next would read another request's.
+		// Put back here when begin answers (or panics), else by serveHeld.
+		body.orig = orig
+		v = answered
+		defer func() {
+			if v == answered {
+				restoreBody(r, body)
+			}
+		}()
 		raw = body.buf
 	}
 	h := getHasher()
@@ -112,11 +143,10 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	lease, err := m.cfg.store.Acquire(ctx, skey, fp, m.cfg.leaseTimeout)
 	if err != nil {
 		if m.cfg.failOpen {
-			next.ServeHTTP(w, r)
-			return
+			return nil, body, pass
 		}
 		m.fail(w, r, &Error{Kind: ErrStoreUnavailable, Status: http.StatusServiceUnavailable, Cause: err})
-		return
+		return nil, nil, answered
 	}
 	if !lease.Acquired {
 		switch {
@@ -127,15 +157,22 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		default:
 			m.fail(w, r, &Error{Kind: ErrInProgress, Status: http.StatusConflict, RetryAfter: lease.RetryAfter})
 		}
-		return
+		return nil, nil, answered
 	}
-	m.first(w, r, next, skey, fp, lease.Token)
+	return m.record(w, r, skey, fp, lease.Token), body, keyed
+}
+
+// restoreBody gives r its own body back and pools b.
+func restoreBody(r *http.Request, b *body) {
+	r.Body = b.orig
+	putBody(b)
 }
 
 // body is a request body read into memory, handed to the handler.
 type body struct {
 	bytes.Reader
-	buf []byte
+	buf  []byte
+	orig io.ReadCloser // the request's own body, put back after next
 }
 
 func (*body) Close() error { return nil }
@@ -157,6 +194,7 @@ func putBody(b *body) {
 		b.buf = nil
 	}
 	b.Reset(nil)
+	b.orig = nil
 	bodies.Put(b)
 }
 
@@ -320,27 +358,49 @@ func replay(w http.ResponseWriter, r *http.Request, rec *Record) {
 	}
 }
 
-// first runs the handler for the lease holder and stores its response.
-func (m *Middleware) first(w http.ResponseWriter, r *http.Request, next http.Handler, key, fp, token string) {
+// record returns the recorder of the lease holder's response.
+func (m *Middleware) record(w http.ResponseWriter, r *http.Request, key, fp, token string) *recorder {
 	rec := getRecorder()
 	rec.m, rec.key, rec.fp, rec.token = m, key, fp, token
 	rec.takeSnapshot(w.Header())
 	rec.spy.rw, rec.spy.rec = w, rec
 	rec.w.Reset(&rec.spy, rec)
 	rec.store = true
-	ctx := context.WithoutCancel(r.Context())
-	done := false
-	defer func() {
-		if !done {
+	rec.ctx = context.WithoutCancel(r.Context())
+	return rec
+}
+
+// serveHeld runs next on rec (the lease holder: its response is stored) or,
+// when rec is nil, on w; then it puts the request's own body back (b).
+//
+//go:noinline
+func (h *handler) serveHeld(w http.ResponseWriter, r *http.Request, rec *recorder, b *body) {
+	defer h.m.after(r, rec, b)
+	if rec == nil {
+		h.next.ServeHTTP(w, r)
+		return
+	}
+	h.next.ServeHTTP(&rec.w, r)
+	rec.phase = phaseFinishing
+	rec.finish(rec.ctx, r)
+	rec.w.Done() // trailer values set after a held status
+	rec.phase = phaseFinished
+}
+
+// after runs when serveHeld returns or next panics.
+func (m *Middleware) after(r *http.Request, rec *recorder, b *body) {
+	if rec != nil {
+		switch rec.phase {
+		case phaseRunning:
 			// The handler panicked: nothing is stored, the key is usable
 			// again, and the panic goes on up.
-			_ = m.cfg.store.Release(ctx, key, token)
+			_ = m.cfg.store.Release(rec.ctx, rec.key, rec.token)
+			putRecorder(rec)
+		case phaseFinished:
 			putRecorder(rec)
 		}
-	}()
-	next.ServeHTTP(&rec.w, r)
-	done = true
-	rec.finish(ctx, r)
-	rec.w.Done() // trailer values set after a held status
-	putRecorder(rec)
+	}
+	if b != nil {
+		restoreBody(r, b)
+	}
 }

@@ -24,8 +24,17 @@ type recorder struct {
 	snapshot       http.Header // the header map when the middleware was entered
 	snapVals       []string    // backing array of snapshot's values
 	buf            []byte
-	store          bool // still buffering to store
+	store          bool            // still buffering to store
+	ctx            context.Context // the request's, without its cancellation: for the store
+	phase          uint8           // of serveHeld
 }
+
+// The phases of a recorder in serveHeld.
+const (
+	phaseRunning   = iota // next runs
+	phaseFinishing        // next returned: storing, sending
+	phaseFinished
+)
 
 var _ writer.BodyInterceptor = (*recorder)(nil)
 

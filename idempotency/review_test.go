@@ -357,11 +357,19 @@ func TestHijackAfterWriteHeaderLooksAsWithoutTheMiddleware(t *testing.T) {
 		return resp.Status + " " + resp.Header.Get("X-Before") + " " + string(b)
 	}
 	want := get(handler)
-	h := newMW(t, idempotency.Config{}).Handler(handler)
+	// The client reads the hijacked response before the middleware has
+	// released the lease: wait for the middleware to return each time.
+	returned := make(chan struct{}, 2)
+	inner := newMW(t, idempotency.Config{}).Handler(handler)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inner.ServeHTTP(w, r)
+		returned <- struct{}{}
+	})
 	for i := range 2 {
 		if got := get(h); got != want {
 			t.Fatalf("request %d: %q, without the middleware %q", i, got, want)
 		}
+		<-returned
 	}
 	if runs.Load() != 3 {
 		t.Fatalf("runs %d: a hijacked response is not stored", runs.Load())
@@ -383,5 +391,49 @@ func TestFailedHijackKeepsTheResponseStored(t *testing.T) {
 	do(h, post("k", "a"))
 	if w := do(h, post("k", "a")); w.Code != 201 || w.Body.String() != "ok" || runs.Load() != 1 {
 		t.Fatalf("%d %q runs %d", w.Code, w.Body, runs.Load())
+	}
+}
+
+// Whichever way a keyed request with a body ends (stored, replayed, refused,
+// the store down with or without FailOpen, the handler panicking), the
+// caller's *http.Request gets its own body back: the pooled one must not stay
+// in it.
+func TestRequestBodyIsPutBackOnEveryPath(t *testing.T) {
+	shared := newMW(t, idempotency.Config{}).Handler(&payment{})
+	do(shared, post("seen", "a"))
+	panics := newMW(t, idempotency.Config{}).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		panic(http.ErrAbortHandler)
+	}))
+	for _, c := range []struct {
+		name   string
+		h      http.Handler
+		key    string
+		body   string
+		status int
+	}{
+		{"stored", shared, "new", "a", 201},
+		{"replayed", shared, "seen", "a", 201},
+		{"key reused", shared, "seen", "other", 422},
+		{"store down", newMW(t, idempotency.Config{Store: brokenStore{}}).Handler(&payment{}), "k", "a", 503},
+		{"store down, FailOpen", newMW(t, idempotency.Config{Store: brokenStore{}, FailOpen: true}).Handler(&payment{}), "k", "a", 201},
+		{"handler panics", panics, "k", "a", 0},
+	} {
+		r := post(c.key, c.body)
+		orig := r.Body
+		w := httptest.NewRecorder()
+		func() {
+			defer func() {
+				if p := recover(); p != nil && c.status != 0 {
+					panic(p)
+				}
+			}()
+			c.h.ServeHTTP(w, r)
+		}()
+		if c.status != 0 && w.Code != c.status {
+			t.Errorf("%s: status %d, want %d", c.name, w.Code, c.status)
+		}
+		if r.Body != orig {
+			t.Errorf("%s: r.Body is %T after the middleware returned, not the request's own body", c.name, r.Body)
+		}
 	}
 }

@@ -65,6 +65,7 @@ type request struct {
 	vals [6]string // RateLimit, Retry-After, 3 legacy, RateLimit-Policy
 	buf  [200]byte
 	n    int
+	key  string // with a concurrency slot held while next runs
 }
 
 // str appends b's tail written since mark as an immutable string.
@@ -93,71 +94,130 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 	if m == nil || m.c == nil {
 		return next
 	}
+	return &handler{m: m, next: next}
+}
+
+type handler struct {
+	m    *Middleware
+	next http.Handler
+}
+
+// What ServeHTTP does after admit.
+const (
+	rejected = iota // admit answered
+	pass            // next runs
+	passHeld        // next runs holding a concurrency slot, released after
+)
+
+// ServeHTTP keeps a small frame on the stack while next runs (HTTP/2 runs
+// every request on a fresh goroutine whose stack grows by copying): the
+// decision, with its states on admit's stack, is made in admit, which
+// returns first.
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch q, v := h.m.admit(w, r); v {
+	case pass:
+		h.next.ServeHTTP(w, r)
+	case passHeld:
+		h.serveHeld(w, r, q)
+	}
+}
+
+// serveHeld runs next and then releases the concurrency slot of q.key, also
+// when next panics.
+//
+//go:noinline
+func (h *handler) serveHeld(w http.ResponseWriter, r *http.Request, q *request) {
+	defer h.m.inflight.release(q.key)
+	h.next.ServeHTTP(w, r)
+}
+
+// admit decides the request: it sets the fields and answers a rejection
+// itself (rejected), or says whether next runs holding a concurrency slot
+// of key (passHeld: the caller releases it) or not (pass).
+//
+//go:noinline
+func (m *Middleware) admit(w http.ResponseWriter, r *http.Request) (*request, int) {
 	c := m.c
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if c.exempt != nil && c.exempt(r) {
-			next.ServeHTTP(w, r)
-			return
+	if c.exempt != nil && c.exempt(r) {
+		return nil, pass
+	}
+	q := new(request)
+	key, err := m.key(r, q)
+	if err != nil {
+		c.onError(w, r, &KeyError{Err: err})
+		return nil, rejected
+	}
+	if m.inflight == nil {
+		return q, m.limit(w, r, q, key)
+	}
+	n, ok := m.inflight.acquire(key, c.concurrency)
+	if !ok {
+		m.writeFields(w, q, nil, false, c.concurrency-n)
+		q.retryOne(w)
+		c.onError(w, r, &LimitError{Violated: []string{concurrencyPolicy}, RetryAfter: time.Second})
+		return nil, rejected
+	}
+	v := rejected
+	defer func() {
+		// Released here unless next runs with it: when the request is
+		// rejected or the Store, cost func or error handler panics.
+		if v != passHeld {
+			m.inflight.release(key)
 		}
-		q := new(request)
-		key, err := m.key(r, q)
-		if err != nil {
-			c.onError(w, r, &KeyError{Err: err})
-			return
+	}()
+	if v = m.limit(w, r, q, key); v == pass {
+		v = passHeld
+	}
+	q.key = key
+	return q, v
+}
+
+// limit takes cost units for key from every policy, sets the fields and
+// answers a rejection (rejected); pass lets the request through.
+func (m *Middleware) limit(w http.ResponseWriter, r *http.Request, q *request, key string) int {
+	c := m.c
+	cost := int64(1)
+	if c.cost != nil {
+		cost = max(c.cost(r), 1)
+	}
+	// The states live on the stack for a *MemoryStore; another Store
+	// (an interface call) gets a slice of their own.
+	var inline [4]State
+	states := inline[:min(len(c.policies), len(inline))]
+	var ok bool
+	var err error
+	if ms, isMem := c.store.(*MemoryStore); isMem && len(c.policies) <= len(inline) {
+		ok, err = ms.Take(r.Context(), key, c.policies, cost, states)
+	} else {
+		hs := make([]State, len(c.policies))
+		ok, err = c.store.Take(r.Context(), key, c.policies, cost, hs)
+		states = hs
+	}
+	if err != nil {
+		if c.failOpen {
+			m.logStoreError(r, err)
+			return pass
 		}
-		if m.inflight != nil {
-			n, ok := m.inflight.acquire(key, c.concurrency)
-			if !ok {
-				m.writeFields(w, q, nil, false, c.concurrency-n)
-				q.retryOne(w)
-				c.onError(w, r, &LimitError{Violated: []string{concurrencyPolicy}, RetryAfter: time.Second})
-				return
+		q.retryOne(w)
+		c.onError(w, r, &StoreError{Err: err})
+		return rejected
+	}
+	var inflightLeft int64 = -1
+	if m.inflight != nil {
+		inflightLeft = c.concurrency - m.inflight.count(key)
+	}
+	retry := m.writeFields(w, q, states, !ok, inflightLeft)
+	if !ok {
+		var violated []string
+		for i := range states {
+			if !states[i].Allowed {
+				violated = append(violated, c.policies[i].Name)
 			}
-			defer m.inflight.release(key)
 		}
-		cost := int64(1)
-		if c.cost != nil {
-			cost = max(c.cost(r), 1)
-		}
-		// The states live on the stack for a *MemoryStore; another Store
-		// (an interface call) gets a slice of their own.
-		var inline [4]State
-		states := inline[:min(len(c.policies), len(inline))]
-		var ok bool
-		if ms, isMem := c.store.(*MemoryStore); isMem && len(c.policies) <= len(inline) {
-			ok, err = ms.Take(r.Context(), key, c.policies, cost, states)
-		} else {
-			hs := make([]State, len(c.policies))
-			ok, err = c.store.Take(r.Context(), key, c.policies, cost, hs)
-			states = hs
-		}
-		if err != nil {
-			if c.failOpen {
-				m.logStoreError(r, err)
-				next.ServeHTTP(w, r)
-				return
-			}
-			q.retryOne(w)
-			c.onError(w, r, &StoreError{Err: err})
-			return
-		}
-		var inflightLeft int64 = -1
-		if m.inflight != nil {
-			inflightLeft = c.concurrency - m.inflight.count(key)
-		}
-		retry := m.writeFields(w, q, states, !ok, inflightLeft)
-		if !ok {
-			var violated []string
-			for i := range states {
-				if !states[i].Allowed {
-					violated = append(violated, c.policies[i].Name)
-				}
-			}
-			c.onError(w, r, &LimitError{Violated: violated, RetryAfter: retry})
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+		c.onError(w, r, &LimitError{Violated: violated, RetryAfter: retry})
+		return rejected
+	}
+	return pass
 }
 
 // retryOne sets Retry-After: 1 (a value of this response's own: no slice

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -292,6 +293,38 @@ func TestConcurrencyLimitReleasedOnReturnAndPanic(t *testing.T) {
 	}()
 	if rec := do(h, "192.0.2.1:1"); rec.Code != 200 {
 		t.Fatalf("after return and panic: %d", rec.Code)
+	}
+}
+
+// A concurrency slot taken for a request that is then refused (by a policy,
+// by a failing Store) is released when the refusal is sent, not leaked.
+func TestConcurrencySlotReleasedWhenRequestRefused(t *testing.T) {
+	var errs []error
+	record := func(w http.ResponseWriter, r *http.Request, err error) {
+		errs = append(errs, err)
+		w.WriteHeader(429)
+	}
+	limited := mustNew(t, ratelimit.Config{Policies: []ratelimit.Policy{{Name: "p", Limit: 1, Period: time.Hour}}, Concurrency: 1, ErrorHandler: record})
+	failing := mustNew(t, ratelimit.Config{Policies: []ratelimit.Policy{{Name: "p", Limit: 5, Period: time.Hour}}, Store: failingStore{}, FailClosed: true, Concurrency: 1, ErrorHandler: record})
+	for _, c := range []struct {
+		name string
+		h    http.Handler
+		ok   int // requests that pass before the refusals
+	}{{"policy", limited.Handler(okHandler), 1}, {"store", failing.Handler(okHandler), 0}} {
+		errs = nil
+		for i := range c.ok + 3 {
+			rec := do(c.h, "192.0.2.1:1")
+			if i < c.ok {
+				if rec.Code != 204 {
+					t.Fatalf("%s: request %d: %d", c.name, i, rec.Code)
+				}
+				continue
+			}
+			var le *ratelimit.LimitError
+			if rec.Code != 429 || len(errs) != i-c.ok+1 || errors.As(errs[len(errs)-1], &le) && slices.Contains(le.Violated, "concurrency") {
+				t.Fatalf("%s: request %d: %d %v (a refused request kept its concurrency slot)", c.name, i, rec.Code, errs)
+			}
+		}
 	}
 }
 

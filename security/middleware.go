@@ -50,50 +50,84 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 	if m == nil || m.c == nil {
 		return next
 	}
-	c := m.c
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		secure := c.isSecure(r)
-		if !secure && len(c.redirectHosts) > 0 {
-			c.redirect(w, r)
-			return
-		}
-		st := new(state)
-		h := w.Header()
-		n := 0
-		for _, f := range c.static {
-			st.vals[n] = f.value
-			h[f.key] = st.vals[n : n+1 : n+1] // own backing array: a handler's append cannot reach other headers or requests
+	return &handler{m: m, c: m.c, next: next}
+}
+
+type handler struct {
+	m    *Middleware
+	c    *compiled
+	next http.Handler
+}
+
+// ServeHTTP keeps a small frame on the stack while next runs (HTTP/2 runs
+// every request on a fresh goroutine whose stack grows by copying): the
+// headers are set in begin and the response finished in end, which return
+// before and run after next; what end needs lives in the pooled respWriter.
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rw, r := h.begin(w, r)
+	if rw == nil {
+		return
+	}
+	h.next.ServeHTTP(&rw.w, r)
+	h.m.end(rw)
+}
+
+// begin sets the headers and returns the pooled writer for next and the
+// request next gets (carrying the nonce); rw is nil when begin answered
+// (a redirect to HTTPS).
+//
+//go:noinline
+func (h *handler) begin(w http.ResponseWriter, r *http.Request) (*respWriter, *http.Request) {
+	c := h.c
+	secure := c.isSecure(r)
+	if !secure && len(c.redirectHosts) > 0 {
+		c.redirect(w, r)
+		return nil, r
+	}
+	st := new(state)
+	hd := w.Header()
+	n := 0
+	for _, f := range c.static {
+		st.vals[n] = f.value
+		hd[f.key] = st.vals[n : n+1 : n+1] // own backing array: a handler's append cannot reach other headers or requests
+		n++
+	}
+	if secure && c.hsts != "" {
+		st.vals[n] = c.hsts
+		hd[hdrHSTS] = st.vals[n : n+1 : n+1]
+		n++
+	}
+	if c.nonce {
+		st.fill(c)
+		if c.csp.set() {
+			st.vals[n] = st.csp
+			hd[hdrCSP] = st.vals[n : n+1 : n+1]
 			n++
 		}
-		if secure && c.hsts != "" {
-			st.vals[n] = c.hsts
-			h[hdrHSTS] = st.vals[n : n+1 : n+1]
-			n++
+		if c.cspRO.set() {
+			st.vals[n] = st.cspRO
+			hd[hdrCSPRO] = st.vals[n : n+1 : n+1]
 		}
-		if c.nonce {
-			st.fill(c)
-			if c.csp.set() {
-				st.vals[n] = st.csp
-				h[hdrCSP] = st.vals[n : n+1 : n+1]
-				n++
-			}
-			if c.cspRO.set() {
-				st.vals[n] = st.cspRO
-				h[hdrCSPRO] = st.vals[n : n+1 : n+1]
-			}
-			st.Context = r.Context()
-			r = r.WithContext(st)
-		}
-		rw := m.pool.Get().(*respWriter)
-		rw.w.Reset(w, rw)
-		next.ServeHTTP(&rw.w, r)
-		rw.w.Done() // Vary registered by inner layers, if nothing was committed
-		if !rw.w.Committed() {
-			delete(h, hdrPoweredBy) // net/http sends the header map when next returns
-		}
-		rw.w.Reset(nil, nil)
-		m.pool.Put(rw)
-	})
+		st.Context = r.Context()
+		r = r.WithContext(st)
+	}
+	rw := h.m.pool.Get().(*respWriter)
+	rw.h = hd
+	rw.w.Reset(w, rw)
+	return rw, r
+}
+
+// end finishes the response after next returned and puts rw back.
+//
+//go:noinline
+func (m *Middleware) end(rw *respWriter) {
+	rw.w.Done() // Vary registered by inner layers, if nothing was committed
+	if !rw.w.Committed() {
+		delete(rw.h, hdrPoweredBy) // net/http sends the header map when next returns
+	}
+	rw.w.Reset(nil, nil)
+	rw.h = nil
+	m.pool.Put(rw)
 }
 
 // respWriter is the pooled per-request writer. Its hooks remove
@@ -103,6 +137,7 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 // (RFC 8297).
 type respWriter struct {
 	w writer.Writer
+	h http.Header // the header map of the writer below, for end
 }
 
 var _ writer.InformationalInterceptor = (*respWriter)(nil)

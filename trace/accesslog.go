@@ -9,9 +9,15 @@ import (
 )
 
 // logWriter is the per-request state of the access log: the one
-// internal/writer wrapper, which counts status and bytes.
+// internal/writer wrapper, which counts status and bytes, and what the
+// record needs after next returns (kept here, not in logRequest's frame,
+// which stays on the stack while next runs).
 type logWriter struct {
 	writer.Writer
+	r     *http.Request
+	v     *value
+	start time.Time
+	done  bool
 }
 
 // maxLoggedPath bounds the path written to the access log.
@@ -20,21 +26,34 @@ const maxLoggedPath = 1024
 // logRequest runs next through a writer.Writer that counts status and bytes,
 // then logs one record. The record is written even when next panics
 // (with panic=true), and the panic continues.
-func (m *Middleware) logRequest(next http.Handler, w http.ResponseWriter, r *http.Request, v *value, start time.Time) {
+func (h *handler) logRequest(w http.ResponseWriter, r *http.Request) {
+	lw := h.m.startLog(w, r)
+	defer h.m.endLog(lw)
+	h.next.ServeHTTP(&lw.Writer, r)
+	lw.done = true
+}
+
+// startLog returns the pooled logWriter of r, whose context carries the
+// request's value (handler.begin).
+//
+//go:noinline
+func (m *Middleware) startLog(w http.ResponseWriter, r *http.Request) *logWriter {
+	v := fromContext(r.Context())
 	lw, _ := m.pool.Get().(*logWriter)
 	if lw == nil {
 		lw = new(logWriter)
 	}
 	lw.Reset(w, nil)
-	done := false
-	defer func() {
-		lw.Done() // Vary registered by inner layers, if nothing was committed
-		m.logRecord(r, v, lw, time.Since(start), !done)
-		lw.Reset(nil, nil)
-		m.pool.Put(lw)
-	}()
-	next.ServeHTTP(&lw.Writer, r)
-	done = true
+	lw.r, lw.v, lw.start, lw.done = r, v, time.Now(), false
+	return lw
+}
+
+func (m *Middleware) endLog(lw *logWriter) {
+	lw.Done() // Vary registered by inner layers, if nothing was committed
+	m.logRecord(lw.r, lw.v, lw, time.Since(lw.start), !lw.done)
+	lw.Reset(nil, nil)
+	lw.r, lw.v = nil, nil
+	m.pool.Put(lw)
 }
 
 func (m *Middleware) logRecord(r *http.Request, v *value, lw *logWriter, d time.Duration, panicked bool) {

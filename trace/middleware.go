@@ -52,7 +52,23 @@ type handler struct {
 
 var _ http.Handler = (*handler)(nil)
 
+// ServeHTTP keeps a small frame on the stack while next runs (HTTP/2 runs
+// every request on a fresh goroutine whose stack grows by copying): the
+// request's set-up happens in begin, which returns first.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r = h.begin(w, r)
+	if h.m.c.accessLog != nil {
+		h.logRequest(w, r)
+		return
+	}
+	h.next.ServeHTTP(w, r)
+}
+
+// begin sets the id header fields and returns the request carrying the
+// trace context (its value, which fromContext returns).
+//
+//go:noinline
+func (h *handler) begin(w http.ResponseWriter, r *http.Request) *http.Request {
 	c := &h.m.c
 	if v := fromContext(r.Context()); v != nil && !v.extracted {
 		// An outer trace middleware already ran: keep its id (stacking
@@ -60,8 +76,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if _, ok := w.Header()[c.header]; !ok {
 			w.Header()[c.header] = []string{v.id}
 		}
-		h.serve(w, r, v)
-		return
+		return r
 	}
 	v := c.newValue(r.Context(), r.Header, r)
 	hd := w.Header()
@@ -76,17 +91,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// A new request (WithContext's copy) rather than one embedded in v:
 	// the context must not keep the request alive.
-	r = r.WithContext(v)
-	h.serve(w, r, v)
-}
-
-// serve calls next, through the access log when there is one.
-func (h *handler) serve(w http.ResponseWriter, r *http.Request, v *value) {
-	if h.m.c.accessLog == nil {
-		h.next.ServeHTTP(w, r)
-		return
-	}
-	h.m.logRequest(h.next, w, r, v, time.Now())
+	return r.WithContext(v)
 }
 
 // newValue builds the id and span context of a request (r) or of a message

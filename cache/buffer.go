@@ -30,6 +30,10 @@ var freeChunks = func() (f [numChunkClasses]chan []byte) {
 	return f
 }()
 
+// getChunk and putChunk are not inlined: their select would take room in
+// the frames of writeTo and drop, on the stack while the body goes down.
+//
+//go:noinline
 func getChunk(class int) []byte {
 	select {
 	case c := <-freeChunks[class]:
@@ -39,6 +43,7 @@ func getChunk(class int) []byte {
 	}
 }
 
+//go:noinline
 func putChunk(c []byte) {
 	class := bits.Len(uint(cap(c))) - 1 - minChunkShift
 	if class < 0 || class >= numChunkClasses || cap(c) != 1<<(minChunkShift+class) {

@@ -34,6 +34,7 @@ type value struct {
 	context.Context
 	w      writer.Writer // what the handler writes to; v is its Interceptor
 	c      *compiled
+	hd     http.Header // w.Header() before next, for Vary after it
 	choice Choice
 	vary   [1]string
 	lang   [1]string

@@ -107,7 +107,10 @@ func (w *Writer) Reset(rw http.ResponseWriter, ic Interceptor) {
 		clear(late)
 		clear(vals)
 	}
-	*w = Writer{rw: rw, ic: ic, body: body, late: late, lateVals: vals[:0]}
+	// Cleared in place, then set: a composite literal would be built in a
+	// temporary in the frame of every caller Reset is inlined into.
+	*w = Writer{}
+	w.rw, w.ic, w.body, w.late, w.lateVals = rw, ic, body, late, vals[:0]
 }
 
 // Vary registers names as Vary dimensions of the layer that owns w: when the

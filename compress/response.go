@@ -215,7 +215,7 @@ func (r *response) start() {
 // the body that follows them (only its first bytes count, for the gzip
 // padding length).
 func (r *response) openEncoder(next []byte) error {
-	r.enc = r.m.encoders.get(r.cd, r.stream, writeDowner{&r.Writer})
+	r.enc = r.m.encoders.get(r.cd, r.stream, r.Writer.Down())
 	if !r.padGzip() {
 		return nil
 	}
@@ -234,11 +234,6 @@ func (r *response) openEncoder(next []byte) error {
 	_, err := r.enc.Write(held)
 	return err
 }
-
-// writeDowner makes Writer.WriteDown the encoder's destination.
-type writeDowner struct{ w *writer.Writer }
-
-func (d writeDowner) Write(p []byte) (int, error) { return d.w.WriteDown(p) }
 
 // Body receives the handler's bytes.
 func (r *response) Body(p []byte) (int, error) {

@@ -73,7 +73,10 @@ func (h *handler) begin(w http.ResponseWriter, r *http.Request) *value {
 			hd["Content-Language"] = v.lang[:1:1]
 		}
 	}
-	v.w.Reset(w, v)
+	v.w.Reset(w, nil)
+	// Merged into Vary again when the handler commits its status, in case
+	// it replaced or deleted Vary.
+	v.w.Vary(c.varyNames)
 	return v
 }
 

@@ -194,41 +194,69 @@ func BodyAllowed(code int) bool {
 // 101 are passed straight through and can be sent several times; after the
 // final status, further calls are ignored, as net/http ignores them. A code
 // outside 100..999 panics, as it does in net/http, before anything is recorded.
+//
+// WriteHeader, SendHeader, Write and WriteDown are on the stack under every
+// response the handler writes (one set per Writer of the chain), and HTTP/2
+// serves each request on a new goroutine whose small stack is copied as it
+// grows: their frames are kept small, the rare cases in functions of their
+// own.
 func (w *Writer) WriteHeader(code int) {
 	if w.status != 0 {
 		return
 	}
-	if code < 100 || code > 999 {
-		panic(fmt.Sprintf("invalid WriteHeader code %v", code))
-	}
-	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
-		if ii, ok := w.ic.(InformationalInterceptor); ok {
-			ii.Informational(code)
-		}
-		w.rw.WriteHeader(code)
+	if (code < 200 || code > 999) && w.informational(code) {
 		return
 	}
 	w.status = code
-	w.normalize()
+	if w.clean || w.ic != nil || w.nvary != 0 {
+		w.normalize(w.rw.Header())
+	}
 	if w.ic == nil || w.ic.Header(code) {
-		w.SendHeader()
+		// SendHeader by hand (too large to be inlined): no frame of its
+		// own between the handler's commit and the writer below.
+		if !w.sent && !w.hijacked {
+			w.sent = true
+			if below, ok := w.rw.(*Writer); ok && w.tidy {
+				below.clean = true
+			}
+			w.rw.WriteHeader(code)
+		}
 	} else if !w.sent && !w.hijacked {
 		w.detach1 = true // Header copies the map if the handler asks for it
 	}
 }
 
-// normalize runs at the commit of the final status, before the interceptor:
+// informational passes an informational code (other than 101) through and
+// reports true; it reports false for 101, a final status. A code outside
+// 100..999 panics, as it does in net/http.
+//
+//go:noinline
+func (w *Writer) informational(code int) bool {
+	if code < 100 || code > 999 {
+		panic(fmt.Sprintf("invalid WriteHeader code %v", code))
+	}
+	if code == http.StatusSwitchingProtocols {
+		return false
+	}
+	if ii, ok := w.ic.(InformationalInterceptor); ok {
+		ii.Informational(code)
+	}
+	w.rw.WriteHeader(code)
+	return true
+}
+
+// normalize runs at the commit of the final status, before the interceptor,
+// on h, the map of the writer below, when the Writer above committed
+// through SendHeader (clean), or w has an interceptor or Vary registrations:
 // non-canonical keys of the fields the packages read are folded, Vary is
 // deduplicated ("*" alone), and the registered dimensions are merged. The
 // first two are skipped when the Writer above (ours) did them already.
-func (w *Writer) normalize() {
+// The caller gets h, so that the call walking down the writers below is
+// made from its frame, not from this one.
+func (w *Writer) normalize(h http.Header) {
 	clean := w.clean
 	w.clean = false
-	if !clean && w.ic == nil && w.nvary == 0 {
-		return
-	}
 	w.tidy = true
-	h := w.rw.Header()
 	if !clean {
 		header.FoldKeys(h)
 		header.NormalizeVary(h)
@@ -275,13 +303,22 @@ func (w *Writer) Done() {
 	if w.status == 0 {
 		// net/http sends the header map with 200 when the handler
 		// returns: the registered Vary dimensions must be in it.
-		w.normalize()
+		if w.clean || w.ic != nil || w.nvary != 0 {
+			w.normalize(w.rw.Header())
+		}
 		return
 	}
 	if !w.detached || w.hijacked {
 		return
 	}
-	h := w.rw.Header()
+	w.trailersDown(w.rw.Header())
+}
+
+// trailersDown is the end of Done: it hands the trailer values in late
+// down to h, the map of the writer below.
+//
+//go:noinline
+func (w *Writer) trailersDown(h http.Header) {
 	for k := range h {
 		if _, ok := w.late[k]; !ok && strings.HasPrefix(k, http.TrailerPrefix) {
 			delete(h, k)
@@ -332,12 +369,40 @@ func (w *Writer) Write(p []byte) (int, error) {
 	if w.body != nil {
 		return w.body.Body(p)
 	}
-	return w.WriteDown(p)
+	// WriteDown by hand (too large to be inlined): no frame of its own
+	// between the handler and the writer below.
+	if !w.sent {
+		w.SendHeader()
+	}
+	n, err := w.rw.Write(p)
+	w.written += int64(n)
+	return n, err
 }
 
 // WriteDown writes p to the wrapped writer, sending the status first if it is
 // still held. Interceptors use it to forward the (transformed) body.
 func (w *Writer) WriteDown(p []byte) (int, error) {
+	if w.hijacked {
+		return 0, http.ErrHijacked
+	}
+	if !w.sent {
+		w.SendHeader()
+	}
+	n, err := w.rw.Write(p)
+	w.written += int64(n)
+	return n, err
+}
+
+// Down returns w as an io.Writer whose Write is WriteDown: the destination
+// of an interceptor's encoder, with no frame of an adapter between the
+// encoder and the writer below.
+func (w *Writer) Down() io.Writer { return (*down)(w) }
+
+type down Writer
+
+// Write is WriteDown (the same statements: a call to it would add a frame).
+func (d *down) Write(p []byte) (int, error) {
+	w := (*Writer)(d)
 	if w.hijacked {
 		return 0, http.ErrHijacked
 	}

@@ -223,20 +223,25 @@ func (w *cacheWriter) spill() error {
 // finish completes a buffered response once the handler has returned: it
 // sets the generated ETag, evaluates the preconditions and sends either a
 // 304/412 or the 200 with its body.
-func (w *cacheWriter) finish() {
+//
+// It reports true when the 200 is to be sent with its body: the caller
+// (end) does that from its own small frame, as this one would be on the
+// stack under the layers below.
+//
+//go:noinline
+func (w *cacheWriter) finish() (send bool) {
 	if w.state != stBuffer || w.Hijacked() {
-		return // a hijacked connection is the handler's: nothing is stored or sent
+		return false // a hijacked connection is the handler's: nothing is stored or sent
 	}
 	h := w.HeaderDown()
 	noBody := w.setTag(h)
 	if !w.check(h) {
 		w.held.drop()
-		return
+		return false
 	}
 	w.setLength(h, noBody)
 	w.state = stPass
-	w.SendHeader()
-	_ = w.held.writeTo(&w.Writer)
+	return true
 }
 
 // setTag sets the generated ETag in h, unless the response is to a HEAD

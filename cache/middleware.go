@@ -203,7 +203,10 @@ func (m *Middleware) beginValidated(w http.ResponseWriter, r *http.Request, safe
 //
 //go:noinline
 func (cw *cacheWriter) end() {
-	cw.finish()
+	if cw.finish() {
+		cw.SendHeader()
+		_ = cw.held.writeTo(&cw.Writer)
+	}
 	cw.Done() // Vary if nothing was committed; trailers set after a held status
 	putWriter(cw)
 }

@@ -58,7 +58,7 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 // handler is the wrapped next. Its ServeHTTP stays on the stack while next
 // runs (HTTP/2 serves every request on a new goroutine, whose small stack
 // is copied as it grows): it keeps only the pooled response, and the work
-// before and after next runs in begin and end.
+// before next runs in begin.
 type handler struct {
 	m    *Middleware
 	next http.Handler
@@ -77,7 +77,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// possibly still referenced by goroutines of the handler, so none of them
 	// goes back to a pool; the garbage collector takes them.
 	h.next.ServeHTTP(&resp.Writer, r)
-	h.m.end(resp)
+	// An error here means the client is gone: there is nobody to tell.
+	_ = resp.finish()
+	h.m.put(resp)
 }
 
 // begin does the work before next runs. It returns the response next
@@ -122,15 +124,6 @@ func (m *Middleware) begin(w http.ResponseWriter, r *http.Request) (*response, *
 		resp.Vary(varyAcceptEncoding)
 	}
 	return resp, r
-}
-
-// end completes the response once next has returned and puts it back.
-//
-//go:noinline
-func (m *Middleware) end(resp *response) {
-	// An error here means the client is gone: there is nobody to tell.
-	_ = resp.finish()
-	m.put(resp)
 }
 
 func (m *Middleware) put(resp *response) {

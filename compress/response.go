@@ -235,39 +235,65 @@ func (r *response) openEncoder(next []byte) error {
 	return err
 }
 
-// Body receives the handler's bytes.
+// Body receives the handler's bytes. It is on the stack under the writes of
+// the layers below: the rare steps (buffering the gzip padding's key,
+// opening the encoder, deciding) run in functions that return before the
+// bytes go down.
 func (r *response) Body(p []byte) (int, error) {
 	switch r.state {
 	case statePlain:
 		return r.WriteDown(p)
 	case stateEncode:
 		if r.enc == nil {
-			if r.padGzip() && len(r.buf)+len(p) < r.m.c.minSize {
-				r.buf = append(r.buf, p...) // p may be buf itself (decide)
+			if held, err := r.open(p); held || err != nil {
+				if err != nil {
+					return 0, err
+				}
 				return len(p), nil
-			}
-			if err := r.openEncoder(p); err != nil {
-				return 0, err
 			}
 		}
 		if r.m.c.jitter > 0 && r.cd == codingZstd {
-			_, _ = r.hash.Write(p)
+			r.hashBody(p)
 		}
 		return r.enc.Write(p)
 	case stateUndecided:
-		room := r.m.c.minSize - len(r.buf)
-		if len(p) < room {
-			r.buf = append(r.buf, p...)
-			return len(p), nil
-		}
-		r.buf = append(r.buf, p[:room]...)
-		if err := r.decide(true, p[room:]); err != nil {
-			return 0, err
-		}
-		n, err := r.Body(p[room:])
-		return room + n, err
+		return r.undecided(p)
 	}
 	return len(p), nil // stateReplaced
+}
+
+// open opens the encoder for the first bytes p of an encoded body, or
+// holds them (held) while the gzip padding's key is incomplete.
+//
+//go:noinline
+func (r *response) open(p []byte) (held bool, err error) {
+	if r.padGzip() && len(r.buf)+len(p) < r.m.c.minSize {
+		r.buf = append(r.buf, p...) // p may be buf itself (decide)
+		return true, nil
+	}
+	return false, r.openEncoder(p)
+}
+
+// hashBody feeds p to the keyed hash of a zstd body (its padding length).
+//
+//go:noinline
+func (r *response) hashBody(p []byte) { _, _ = r.hash.Write(p) }
+
+// undecided buffers p until minSize bytes are held, then decides.
+//
+//go:noinline
+func (r *response) undecided(p []byte) (int, error) {
+	room := r.m.c.minSize - len(r.buf)
+	if len(p) < room {
+		r.buf = append(r.buf, p...)
+		return len(p), nil
+	}
+	r.buf = append(r.buf, p[:room]...)
+	if err := r.decide(true, p[room:]); err != nil {
+		return 0, err
+	}
+	n, err := r.Body(p[room:])
+	return room + n, err
 }
 
 // Flush runs when the handler flushes: an undecided response is decided

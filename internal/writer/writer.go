@@ -421,16 +421,16 @@ func (d *down) Write(p []byte) (int, error) {
 // source fails at once (io.Copy returns the error) can still answer with an
 // error status. A response that may have no body (204, 304) refuses bytes
 // with http.ErrBodyNotAllowed, an empty r without error.
+//
+// ReadFrom stays on the stack while the copy runs through the writers below:
+// the buffered ways, with their pooled buffer, are in functions of their own.
 func (w *Writer) ReadFrom(r io.Reader) (n int64, err error) {
 	if w.hijacked {
 		return 0, http.ErrHijacked
 	}
-	var buf *[]byte
 	if w.status == 0 {
-		buf = copyBufs.Get().(*[]byte)
-		defer copyBufs.Put(buf)
 		var done bool
-		if n, done, err = w.writeFirst(r, (*buf)[:sniffLen]); done {
+		if n, done, err = w.readFirst(r); done {
 			return n, err
 		}
 	}
@@ -442,12 +442,31 @@ func (w *Writer) ReadFrom(r io.Reader) (n int64, err error) {
 		w.written += m
 		return n + m, err
 	}
-	if buf == nil {
-		buf = copyBufs.Get().(*[]byte)
-		defer copyBufs.Put(buf)
-	}
-	m, err := io.CopyBuffer((*bodyWriter)(w), r, *buf)
+	m, err := w.copyFrom(r)
 	return n + m, err
+}
+
+// readFirst is writeFirst with a buffer from the pool. (No defer, which
+// would take room in the frame: after a panic of the reader or of a writer
+// below, the buffer is left to the garbage collector.)
+//
+//go:noinline
+func (w *Writer) readFirst(r io.Reader) (n int64, done bool, err error) {
+	buf := copyBufs.Get().(*[]byte)
+	n, done, err = w.writeFirst(r, (*buf)[:sniffLen])
+	copyBufs.Put(buf)
+	return n, done, err
+}
+
+// copyFrom copies r through Write with a buffer from the pool (no defer, as
+// in readFirst).
+//
+//go:noinline
+func (w *Writer) copyFrom(r io.Reader) (int64, error) {
+	buf := copyBufs.Get().(*[]byte)
+	n, err := io.CopyBuffer((*bodyWriter)(w), r, *buf)
+	copyBufs.Put(buf)
+	return n, err
 }
 
 // sniffLen is how much ReadFrom reads before committing, as net/http does

@@ -428,13 +428,17 @@ func (w *Writer) ReadFrom(r io.Reader) (n int64, err error) {
 	if w.hijacked {
 		return 0, http.ErrHijacked
 	}
+	var buf *[]byte // one pooled buffer a call, for writeFirst and the copy
 	if w.status == 0 {
 		var done bool
-		if n, done, err = w.readFirst(r); done {
+		if n, done, buf, err = w.readFirst(r); done {
 			return n, err
 		}
 	}
 	if rf, ok := w.rw.(io.ReaderFrom); ok && w.body == nil && BodyAllowed(w.status) {
+		if buf != nil {
+			copyBufs.Put(buf)
+		}
 		if !w.sent {
 			w.SendHeader()
 		}
@@ -442,28 +446,34 @@ func (w *Writer) ReadFrom(r io.Reader) (n int64, err error) {
 		w.written += m
 		return n + m, err
 	}
-	m, err := w.copyFrom(r)
+	m, err := w.copyFrom(r, buf)
 	return n + m, err
 }
 
-// readFirst is writeFirst with a buffer from the pool. (No defer, which
-// would take room in the frame: after a panic of the reader or of a writer
-// below, the buffer is left to the garbage collector.)
+// readFirst is writeFirst with a buffer from the pool, which it returns
+// unless done (then it is back in the pool). No defer, which would take
+// room in the frame: after a panic of the reader or of a writer below, the
+// buffer is left to the garbage collector.
 //
 //go:noinline
-func (w *Writer) readFirst(r io.Reader) (n int64, done bool, err error) {
-	buf := copyBufs.Get().(*[]byte)
+func (w *Writer) readFirst(r io.Reader) (n int64, done bool, buf *[]byte, err error) {
+	buf = copyBufs.Get().(*[]byte)
 	n, done, err = w.writeFirst(r, (*buf)[:sniffLen])
-	copyBufs.Put(buf)
-	return n, done, err
+	if done {
+		copyBufs.Put(buf)
+		return n, true, nil, err
+	}
+	return n, false, buf, err
 }
 
-// copyFrom copies r through Write with a buffer from the pool (no defer, as
-// in readFirst).
+// copyFrom copies r through Write with buf (from the pool if nil), then
+// puts buf back (no defer, as in readFirst).
 //
 //go:noinline
-func (w *Writer) copyFrom(r io.Reader) (int64, error) {
-	buf := copyBufs.Get().(*[]byte)
+func (w *Writer) copyFrom(r io.Reader, buf *[]byte) (int64, error) {
+	if buf == nil {
+		buf = copyBufs.Get().(*[]byte)
+	}
 	n, err := io.CopyBuffer((*bodyWriter)(w), r, *buf)
 	copyBufs.Put(buf)
 	return n, err

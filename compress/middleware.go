@@ -78,7 +78,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// goes back to a pool; the garbage collector takes them.
 	h.next.ServeHTTP(&resp.Writer, r)
 	// An error here means the client is gone: there is nobody to tell.
-	_ = resp.finish()
+	if closeEnc, _ := resp.finish(); closeEnc {
+		// close, by hand: its frame would be on the stack under the
+		// encoder's last writes.
+		if err := resp.enc.Close(); err == nil && h.m.c.jitter > 0 && resp.cd == codingZstd {
+			_ = resp.writeSkippableFrame()
+		}
+	}
 	h.m.put(resp)
 }
 

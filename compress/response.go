@@ -325,15 +325,20 @@ func (r *response) Flush() error {
 	return nil
 }
 
-// finish completes the response after the handler returned.
-func (r *response) finish() error {
+// finish completes the response after the handler returned. It returns
+// true when all that is left is closing the encoder: the caller
+// does that from its own frame, as this one would be on the stack under
+// the writes of the layers below.
+//
+//go:noinline
+func (r *response) finish() (closeEnc bool, err error) {
 	if r.Hijacked() {
-		return nil // the connection is the handler's: not a byte more
+		return false, nil // the connection is the handler's: not a byte more
 	}
 	switch r.state {
 	case stateNew:
 		if r.rb != nil && r.rb.err != nil {
-			return r.replace()
+			return false, r.replace()
 		}
 		if r.head {
 			// A HEAD handler that only set headers (Content-Length, as
@@ -347,7 +352,7 @@ func (r *response) finish() error {
 		// unknown and the decision is the one a large GET would get.
 		large := r.head && len(r.buf) == 0
 		if err := r.decide(large, nil); err != nil {
-			return err
+			return false, err
 		}
 		if r.state == stateEncode {
 			return r.finish()
@@ -358,26 +363,20 @@ func (r *response) finish() error {
 				// A HEAD handler that wrote no body (http.ServeContent):
 				// write none, rather than an empty stream whose hash or
 				// length would not be the GET's.
-				return nil
+				return false, nil
 			}
 			// An empty body still needs a valid stream.
 			if err := r.openEncoder(nil); err != nil {
-				return err
+				return false, err
 			}
 		}
-		err := r.enc.Close()
-		if err == nil && r.m.c.jitter > 0 && r.cd == codingZstd {
-			err = r.writeSkippableFrame()
-		}
-		return err
+		return true, nil
 	case stateReplaced:
-		return r.replace()
+		return false, r.replace()
 	}
-	return nil
+	return false, nil
 }
 
-// release returns the encoder and drops references once the response is
-// complete (never after a panic).
 func (r *response) release() {
 	r.Writer.Done() // trailer values set after a held status
 	if r.enc != nil {

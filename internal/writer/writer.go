@@ -371,6 +371,9 @@ func (w *Writer) Write(p []byte) (int, error) {
 	}
 	// WriteDown by hand (too large to be inlined): no frame of its own
 	// between the handler and the writer below.
+	if w.hijacked { // by an interceptor, at the commit above
+		return 0, http.ErrHijacked
+	}
 	if !w.sent {
 		w.SendHeader()
 	}

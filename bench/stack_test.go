@@ -27,7 +27,12 @@ import (
 // chainStackBudget is the most stack the httpmw chain (with the bare
 // handler's 616 B) may use above its caller in any chainCases case, in
 // bytes. The peers' chain used 1.0–2.5 KiB when it was set.
-const chainStackBudget = 5400
+const chainStackBudget = 3008
+
+// chainStackBudgetRace is chainStackBudget under the race detector (which
+// scripts/test-all.sh and CI use): its instrumentation makes the frames
+// larger (the httpmw chain 2960 B → 4248 B, the bare handler 616 → 744 B).
+const chainStackBudgetRace = 4288
 
 type stackProbe struct {
 	base, max uintptr
@@ -142,8 +147,12 @@ func TestChainStack(t *testing.T) {
 		if len(o.frames) > 0 {
 			t.Logf("httpmw's deepest point:\n\t%s", strings.Join(o.frames, "\n\t"))
 		}
-		if o.max > chainStackBudget {
-			t.Errorf("%s: the httpmw chain uses %d bytes of stack, budget %d", c.name, o.max, chainStackBudget)
+		budget := uintptr(chainStackBudget)
+		if raceEnabled {
+			budget = chainStackBudgetRace
+		}
+		if o.max > budget {
+			t.Errorf("%s: the httpmw chain uses %d bytes of stack, budget %d", c.name, o.max, budget)
 		}
 	}
 }

@@ -30,6 +30,10 @@ var freeChunks = func() (f [numChunkClasses]chan []byte) {
 	return f
 }()
 
+// getChunk and putChunk are not inlined: their select would take room in
+// the frames of writeTo and drop, on the stack while the body goes down.
+//
+//go:noinline
 func getChunk(class int) []byte {
 	select {
 	case c := <-freeChunks[class]:
@@ -39,6 +43,7 @@ func getChunk(class int) []byte {
 	}
 }
 
+//go:noinline
 func putChunk(c []byte) {
 	class := bits.Len(uint(cap(c))) - 1 - minChunkShift
 	if class < 0 || class >= numChunkClasses || cap(c) != 1<<(minChunkShift+class) {
@@ -74,6 +79,11 @@ func chunkClass(n int) int {
 type heldBody struct {
 	chunks [][]byte
 	n      int
+
+	// writeTo's cursor: the next chunk, the offset in it, and the chunk
+	// that gathers small ones (nil when they go down as they are).
+	next, off int
+	stage     []byte
 }
 
 // write appends p.
@@ -103,40 +113,66 @@ const coalesceOver = 4 << 10
 // A body over coalesceOver held in several chunks goes down in writes of up
 // to 64 KiB, gathered in a chunk of the largest class (from its free list,
 // returned to it after), and 64 KiB chunks as they are.
+//
+// It is on the stack under the writes of the layers below: its frame holds
+// only the loop, the gathering is in piece.
 func (b *heldBody) writeTo(w *writer.Writer) error {
+	b.next, b.off = 0, 0
+	if len(b.chunks) >= 2 && b.n > coalesceOver {
+		b.stage = getChunk(numChunkClasses - 1)
+	}
 	var err error
-	if len(b.chunks) < 2 || b.n <= coalesceOver {
-		for _, c := range b.chunks {
-			if err == nil && len(c) > 0 {
-				_, err = w.WriteDown(c)
-			}
-		}
-		b.drop()
-		return err
+	for p := b.piece(); p != nil && err == nil; p = b.piece() {
+		_, err = w.WriteDown(p)
 	}
-	stage := getChunk(numChunkClasses - 1)
-	for _, c := range b.chunks {
-		if len(stage) == 0 && len(c) == cap(stage) {
-			if err == nil {
-				_, err = w.WriteDown(c) // a full 64 KiB chunk: no copy
-			}
-			continue
-		}
-		for len(c) > 0 && err == nil {
-			m := copy(stage[len(stage):cap(stage)], c)
-			stage, c = stage[:len(stage)+m], c[m:]
-			if len(stage) == cap(stage) {
-				_, err = w.WriteDown(stage)
-				stage = stage[:0]
-			}
-		}
+	if b.stage != nil {
+		putChunk(b.stage)
+		b.stage = nil
 	}
-	if err == nil && len(stage) > 0 {
-		_, err = w.WriteDown(stage)
-	}
-	putChunk(stage)
 	b.drop()
 	return err
+}
+
+// piece returns the next bytes writeTo sends down, nil at the end: the next
+// non-empty chunk, or with a stage, a full 64 KiB chunk as it is or the
+// stage filled from the chunks that follow.
+//
+//go:noinline
+func (b *heldBody) piece() []byte {
+	if b.stage == nil {
+		for b.next < len(b.chunks) {
+			c := b.chunks[b.next]
+			b.next++
+			if len(c) > 0 {
+				return c
+			}
+		}
+		return nil
+	}
+	stage := b.stage[:0]
+	for b.next < len(b.chunks) {
+		c := b.chunks[b.next][b.off:]
+		if len(stage) == 0 && len(c) == cap(stage) {
+			b.next++ // a full 64 KiB chunk: no copy
+			return c
+		}
+		m := copy(stage[len(stage):cap(stage)], c)
+		stage = stage[:len(stage)+m]
+		if m == len(c) {
+			b.next, b.off = b.next+1, 0
+		} else {
+			b.off += m
+		}
+		if len(stage) == cap(stage) {
+			b.stage = stage
+			return stage
+		}
+	}
+	b.stage = stage
+	if len(stage) == 0 {
+		return nil
+	}
+	return stage
 }
 
 // drop releases the chunks.

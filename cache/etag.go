@@ -58,15 +58,16 @@ func putWriter(w *cacheWriter) {
 // Header implements writer.Interceptor. A response the middleware leaves
 // alone gets its body passed straight through (keeping sendfile).
 func (w *cacheWriter) Header(code int) bool {
-	send := w.header(code)
+	// The map first, then the work in header: its frame is not on the
+	// stack while the layers below answer Header (see handler).
+	send := w.header(w.Writer.Header(), code)
 	if w.state == stPass {
 		w.PassBody()
 	}
 	return send
 }
 
-func (w *cacheWriter) header(code int) bool {
-	h := w.Writer.Header()
+func (w *cacheWriter) header(h http.Header, code int) bool {
 	if w.added != 0 {
 		w.dedupe(h)
 	}
@@ -93,6 +94,10 @@ func (w *cacheWriter) header(code int) bool {
 // takeBack removes the Cache-Control and validators the middleware set
 // before the handler from a response they do not describe (an error or a
 // redirect): an explicit lifetime would make an error cacheable.
+//
+// Not inlined: its frame stays out of header's.
+//
+//go:noinline
 func (w *cacheWriter) takeBack(h http.Header) {
 	for i, k := range presetKeys {
 		if w.added&(1<<i) != 0 && len(h[k]) == 1 && h[k][0] == w.ours[i] {
@@ -104,6 +109,10 @@ func (w *cacheWriter) takeBack(h http.Header) {
 // dedupe drops the values the middleware set before the handler from the
 // fields to which the handler added its own with Header().Add: the
 // handler's value wins, and the field is not sent twice.
+//
+// Not inlined: its frame stays out of header's.
+//
+//go:noinline
 func (w *cacheWriter) dedupe(h http.Header) {
 	for i, k := range presetKeys {
 		if v := h[k]; w.added&(1<<i) != 0 && len(v) > 1 && v[0] == w.ours[i] {
@@ -129,17 +138,8 @@ func (w *cacheWriter) check(h http.Header) bool {
 	if !conditional(w.r.Header) {
 		return true
 	}
-	s := state{exists: true}
-	if et := h["Etag"]; len(et) > 0 {
-		s.etag, _ = header.ParseETag(et[0])
-	}
-	if lm := h["Last-Modified"]; len(lm) == 1 {
-		if t, err := http.ParseTime(lm[0]); err == nil {
-			s.setLastModified(t)
-		}
-	}
-	res, perr := evaluate(w.r.Method, w.r.Header, &s)
-	switch res {
+	// The evaluation's frame is gone before the answer goes down the chain.
+	switch res, perr := w.evaluate(h); res {
 	case notModified:
 		w.state = stDiscard
 		writeNotModified(w.Unwrap())
@@ -151,6 +151,22 @@ func (w *cacheWriter) check(h http.Header) bool {
 		return false
 	}
 	return true
+}
+
+// evaluate evaluates the preconditions against the validators in h.
+//
+//go:noinline
+func (w *cacheWriter) evaluate(h http.Header) (result, *PreconditionError) {
+	s := state{exists: true}
+	if et := h["Etag"]; len(et) > 0 {
+		s.etag, _ = header.ParseETag(et[0])
+	}
+	if lm := h["Last-Modified"]; len(lm) == 1 {
+		if t, err := http.ParseTime(lm[0]); err == nil {
+			s.setLastModified(t)
+		}
+	}
+	return evaluate(w.r.Method, w.r.Header, &s)
 }
 
 // Body implements writer.BodyInterceptor.
@@ -207,30 +223,51 @@ func (w *cacheWriter) spill() error {
 // finish completes a buffered response once the handler has returned: it
 // sets the generated ETag, evaluates the preconditions and sends either a
 // 304/412 or the 200 with its body.
-func (w *cacheWriter) finish() {
+//
+// It reports true when the 200 is to be sent with its body: the caller
+// (end) does that from its own small frame, as this one would be on the
+// stack under the layers below.
+//
+//go:noinline
+func (w *cacheWriter) finish() (send bool) {
 	if w.state != stBuffer || w.Hijacked() {
-		return // a hijacked connection is the handler's: nothing is stored or sent
+		return false // a hijacked connection is the handler's: nothing is stored or sent
 	}
 	h := w.HeaderDown()
+	noBody := w.setTag(h)
+	if !w.check(h) {
+		w.held.drop()
+		return false
+	}
+	w.setLength(h, noBody)
+	w.state = stPass
+	return true
+}
+
+// setTag sets the generated ETag in h, unless the response is to a HEAD
+// and has no body (noBody).
+//
+//go:noinline
+func (w *cacheWriter) setTag(h http.Header) (noBody bool) {
 	// A HEAD handler that writes no body (http.ServeContent does not) gives
 	// nothing to hash: no tag rather than the tag of an empty body, which
 	// would differ from GET's (RFC 9110 §9.3.2).
-	noBody := w.r.Method == http.MethodHead && w.held.n == 0 && !(len(h["Content-Length"]) == 1 && h["Content-Length"][0] == "0")
+	noBody = w.r.Method == http.MethodHead && w.held.n == 0 && !(len(h["Content-Length"]) == 1 && h["Content-Length"][0] == "0")
 	if !noBody {
 		h["Etag"] = []string{w.tag()}
 	}
-	if !w.check(h) {
-		w.held.drop()
-		return
-	}
-	// The whole body is known: a Content-Length spares chunked encoding
-	// (not with trailers, which need it).
+	return noBody
+}
+
+// setLength sets the Content-Length of the held body in h: the whole body
+// is known, and a Content-Length spares chunked encoding (not with
+// trailers, which need it).
+//
+//go:noinline
+func (w *cacheWriter) setLength(h http.Header, noBody bool) {
 	if !noBody && h["Content-Length"] == nil && h["Transfer-Encoding"] == nil && !hasTrailers(h) {
 		h["Content-Length"] = []string{strconv.Itoa(w.held.n)}
 	}
-	w.state = stPass
-	w.SendHeader()
-	_ = w.held.writeTo(&w.Writer)
 }
 
 // hasTrailers reports whether the handler declared or set trailers.

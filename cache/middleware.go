@@ -97,25 +97,73 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 	if m == nil || m.cfg.maxBody == 0 {
 		return next
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		m.serve(w, r, next)
-	})
+	return &handler{m: m, next: next}
 }
 
-func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
-	safe := r.Method == http.MethodGet || r.Method == http.MethodHead
-	if !safe && (m.cfg.validator == nil || ignoresPreconditions(r.Method) || !conditional(r.Header)) {
-		next.ServeHTTP(w, r)
+// handler is the wrapped next. Its ServeHTTP stays on the stack while next
+// runs (HTTP/2 serves every request on a new goroutine, whose small stack
+// is copied as it grows): it keeps only the per-request writer, and the
+// work before and after next runs in begin and end.
+type handler struct {
+	m    *Middleware
+	next http.Handler
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	cw, pass := h.m.begin(w, r)
+	if cw == nil {
+		if pass {
+			h.next.ServeHTTP(w, r)
+		}
 		return
+	}
+	h.next.ServeHTTP(&cw.Writer, r)
+	cw.end()
+}
+
+// begin does the work before next runs. It returns the writer next gets,
+// or nil with pass true when next gets w and r as they are, or nil with
+// pass false when the middleware has answered (304, 412).
+//
+//go:noinline
+func (m *Middleware) begin(w http.ResponseWriter, r *http.Request) (cw *cacheWriter, pass bool) {
+	safe := r.Method == http.MethodGet || r.Method == http.MethodHead
+	if m.cfg.validator != nil {
+		return m.beginValidated(w, r, safe)
+	}
+	if !safe {
+		return nil, true
+	}
+	cw = m.newWriter(w, r)
+	cw.added = m.addHeaders(w.Header(), nil, nil, nil, &cw.ours)
+	return cw, false
+}
+
+// newWriter returns the pooled writer for a response to GET or HEAD.
+func (m *Middleware) newWriter(w http.ResponseWriter, r *http.Request) *cacheWriter {
+	cw := getWriter()
+	cw.Reset(w, cw)
+	cw.m, cw.r = m, r
+	if len(m.cfg.vary) > 0 {
+		cw.Vary(m.cfg.vary) // merged again at the commit, whatever the handler did
+	}
+	return cw
+}
+
+// beginValidated is begin with a Config.Validator: its Validators and
+// state are large, and stay out of begin's frame.
+//
+//go:noinline
+func (m *Middleware) beginValidated(w http.ResponseWriter, r *http.Request, safe bool) (cw *cacheWriter, pass bool) {
+	if !safe && (ignoresPreconditions(r.Method) || !conditional(r.Header)) {
+		return nil, true
 	}
 	var (
 		v  Validators
 		ok bool
 	)
-	if m.cfg.validator != nil {
-		v, ok = m.cfg.validator(r)
-		ok = ok && !(safe && v.Missing)
-	}
+	v, ok = m.cfg.validator(r)
+	ok = ok && !(safe && v.Missing)
 	var (
 		s    state
 		et   *sharedETag
@@ -131,31 +179,34 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 				et = m.recentETag(slot, v.ETag, s.etag)
 			}
 			m.notModified(w, &s, et, &v)
-			return
+			return nil, false
 		case failed:
 			m.fail(w, r, perr)
-			return
+			return nil, false
 		}
 	}
 	if !safe {
-		next.ServeHTTP(w, r)
-		return
+		return nil, true
 	}
 
-	cw := getWriter()
-	cw.Reset(w, cw)
-	cw.m, cw.r = m, r
-	if len(m.cfg.vary) > 0 {
-		cw.Vary(m.cfg.vary) // merged again at the commit, whatever the handler did
-	}
+	cw = m.newWriter(w, r)
 	if ok {
 		cw.added = m.addHeaders(w.Header(), &s, et, &v, &cw.ours)
 		cw.validated = s.etag.Opaque != ""
 	} else {
 		cw.added = m.addHeaders(w.Header(), nil, nil, nil, &cw.ours)
 	}
-	next.ServeHTTP(&cw.Writer, r)
-	cw.finish()
+	return cw, false
+}
+
+// end completes the response once next has returned and puts cw back.
+//
+//go:noinline
+func (cw *cacheWriter) end() {
+	if cw.finish() {
+		cw.SendHeader()
+		_ = cw.held.writeTo(&cw.Writer)
+	}
 	cw.Done() // Vary if nothing was committed; trailers set after a held status
 	putWriter(cw)
 }

@@ -236,6 +236,11 @@ func writeNotModified(w http.ResponseWriter) {
 // dropNotModified removes from h the fields a 304 does not carry: the
 // representation metadata, and Last-Modified when there is an ETag (it only
 // guides cache updates without one).
+//
+// Not inlined: its map iterator would take room in the frames on the
+// stack while the answer goes down the chain.
+//
+//go:noinline
 func dropNotModified(h http.Header, etag bool) {
 	if len(h) > rangeDropMax {
 		drops := notModifiedDrops[:]
@@ -257,6 +262,11 @@ func dropNotModified(h http.Header, etag bool) {
 // clearForError removes the fields of a 200 response the handler prepared
 // before the middleware replaces it with a 412: validators, freshness and
 // representation metadata describe a response that is not sent.
+//
+// Not inlined: its map iterator would take room in the frames on the
+// stack while the answer goes down the chain.
+//
+//go:noinline
 func clearForError(h http.Header) {
 	for k := range h {
 		switch {

@@ -52,12 +52,48 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 	if m == nil || m.c == nil {
 		return next
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		m.serve(next, w, r)
-	})
+	return &handler{m: m, next: next}
 }
 
-func (m *Middleware) serve(next http.Handler, w http.ResponseWriter, r *http.Request) {
+// handler is the wrapped next. Its ServeHTTP stays on the stack while next
+// runs (HTTP/2 serves every request on a new goroutine, whose small stack
+// is copied as it grows): it keeps only the pooled response, and the work
+// before next runs in begin.
+type handler struct {
+	m    *Middleware
+	next http.Handler
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	resp, r := h.m.begin(w, r)
+	if resp == nil {
+		if r != nil {
+			h.next.ServeHTTP(w, r)
+		}
+		return
+	}
+	// No defer: if next panics (http.ErrAbortHandler mid-body, or a bug), the
+	// response, its encoder and the request decoders are left half-used and
+	// possibly still referenced by goroutines of the handler, so none of them
+	// goes back to a pool; the garbage collector takes them.
+	h.next.ServeHTTP(&resp.Writer, r)
+	// An error here means the client is gone: there is nobody to tell.
+	if closeEnc, _ := resp.finish(); closeEnc {
+		// close, by hand: its frame would be on the stack under the
+		// encoder's last writes.
+		if err := resp.enc.Close(); err == nil && h.m.c.jitter > 0 && resp.cd == codingZstd {
+			_ = resp.writeSkippableFrame()
+		}
+	}
+	h.m.put(resp)
+}
+
+// begin does the work before next runs. It returns the response next
+// writes to and the request it gets; or no response and the request when
+// next gets w as it is; or neither when it answered the request itself.
+//
+//go:noinline
+func (m *Middleware) begin(w http.ResponseWriter, r *http.Request) (*response, *http.Request) {
 	cd := codingIdentity
 	inm := r.Header["If-None-Match"]
 	if len(m.c.codings) > 0 {
@@ -76,7 +112,7 @@ func (m *Middleware) serve(next http.Handler, w http.ResponseWriter, r *http.Req
 		if r, rb, err = m.decodeRequest(r); err != nil {
 			w.Header().Set("Accept-Encoding", "gzip, br, zstd, deflate")
 			m.c.errorHandler(w, r, err)
-			return
+			return nil, nil
 		}
 	}
 	if cd == codingIdentity && rb == nil {
@@ -86,22 +122,14 @@ func (m *Middleware) serve(next http.Handler, w http.ResponseWriter, r *http.Req
 		if len(m.c.codings) > 0 {
 			writer.Vary(w, varyAcceptEncoding)
 		}
-		next.ServeHTTP(w, r)
-		return
+		return nil, r
 	}
 	resp := m.responses.Get().(*response)
 	resp.reset(w, r, cd, rb, inm)
 	if len(m.c.codings) > 0 {
 		resp.Vary(varyAcceptEncoding)
 	}
-	// No defer: if next panics (http.ErrAbortHandler mid-body, or a bug), the
-	// response, its encoder and the request decoders are left half-used and
-	// possibly still referenced by goroutines of the handler, so none of them
-	// goes back to a pool; the garbage collector takes them.
-	next.ServeHTTP(&resp.Writer, r)
-	// An error here means the client is gone: there is nobody to tell.
-	_ = resp.finish()
-	m.put(resp)
+	return resp, r
 }
 
 func (m *Middleware) put(resp *response) {

@@ -215,7 +215,7 @@ func (r *response) start() {
 // the body that follows them (only its first bytes count, for the gzip
 // padding length).
 func (r *response) openEncoder(next []byte) error {
-	r.enc = r.m.encoders.get(r.cd, r.stream, writeDowner{&r.Writer})
+	r.enc = r.m.encoders.get(r.cd, r.stream, r.Writer.Down())
 	if !r.padGzip() {
 		return nil
 	}
@@ -235,44 +235,65 @@ func (r *response) openEncoder(next []byte) error {
 	return err
 }
 
-// writeDowner makes Writer.WriteDown the encoder's destination.
-type writeDowner struct{ w *writer.Writer }
-
-func (d writeDowner) Write(p []byte) (int, error) { return d.w.WriteDown(p) }
-
-// Body receives the handler's bytes.
+// Body receives the handler's bytes. It is on the stack under the writes of
+// the layers below: the rare steps (buffering the gzip padding's key,
+// opening the encoder, deciding) run in functions that return before the
+// bytes go down.
 func (r *response) Body(p []byte) (int, error) {
 	switch r.state {
 	case statePlain:
 		return r.WriteDown(p)
 	case stateEncode:
 		if r.enc == nil {
-			if r.padGzip() && len(r.buf)+len(p) < r.m.c.minSize {
-				r.buf = append(r.buf, p...) // p may be buf itself (decide)
+			if held, err := r.open(p); held || err != nil {
+				if err != nil {
+					return 0, err
+				}
 				return len(p), nil
-			}
-			if err := r.openEncoder(p); err != nil {
-				return 0, err
 			}
 		}
 		if r.m.c.jitter > 0 && r.cd == codingZstd {
-			_, _ = r.hash.Write(p)
+			r.hashBody(p)
 		}
 		return r.enc.Write(p)
 	case stateUndecided:
-		room := r.m.c.minSize - len(r.buf)
-		if len(p) < room {
-			r.buf = append(r.buf, p...)
-			return len(p), nil
-		}
-		r.buf = append(r.buf, p[:room]...)
-		if err := r.decide(true, p[room:]); err != nil {
-			return 0, err
-		}
-		n, err := r.Body(p[room:])
-		return room + n, err
+		return r.undecided(p)
 	}
 	return len(p), nil // stateReplaced
+}
+
+// open opens the encoder for the first bytes p of an encoded body, or
+// holds them (held) while the gzip padding's key is incomplete.
+//
+//go:noinline
+func (r *response) open(p []byte) (held bool, err error) {
+	if r.padGzip() && len(r.buf)+len(p) < r.m.c.minSize {
+		r.buf = append(r.buf, p...) // p may be buf itself (decide)
+		return true, nil
+	}
+	return false, r.openEncoder(p)
+}
+
+// hashBody feeds p to the keyed hash of a zstd body (its padding length).
+//
+//go:noinline
+func (r *response) hashBody(p []byte) { _, _ = r.hash.Write(p) }
+
+// undecided buffers p until minSize bytes are held, then decides.
+//
+//go:noinline
+func (r *response) undecided(p []byte) (int, error) {
+	room := r.m.c.minSize - len(r.buf)
+	if len(p) < room {
+		r.buf = append(r.buf, p...)
+		return len(p), nil
+	}
+	r.buf = append(r.buf, p[:room]...)
+	if err := r.decide(true, p[room:]); err != nil {
+		return 0, err
+	}
+	n, err := r.Body(p[room:])
+	return room + n, err
 }
 
 // Flush runs when the handler flushes: an undecided response is decided
@@ -304,15 +325,20 @@ func (r *response) Flush() error {
 	return nil
 }
 
-// finish completes the response after the handler returned.
-func (r *response) finish() error {
+// finish completes the response after the handler returned. It returns
+// true when all that is left is closing the encoder: the caller
+// does that from its own frame, as this one would be on the stack under
+// the writes of the layers below.
+//
+//go:noinline
+func (r *response) finish() (closeEnc bool, err error) {
 	if r.Hijacked() {
-		return nil // the connection is the handler's: not a byte more
+		return false, nil // the connection is the handler's: not a byte more
 	}
 	switch r.state {
 	case stateNew:
 		if r.rb != nil && r.rb.err != nil {
-			return r.replace()
+			return false, r.replace()
 		}
 		if r.head {
 			// A HEAD handler that only set headers (Content-Length, as
@@ -326,7 +352,7 @@ func (r *response) finish() error {
 		// unknown and the decision is the one a large GET would get.
 		large := r.head && len(r.buf) == 0
 		if err := r.decide(large, nil); err != nil {
-			return err
+			return false, err
 		}
 		if r.state == stateEncode {
 			return r.finish()
@@ -337,26 +363,20 @@ func (r *response) finish() error {
 				// A HEAD handler that wrote no body (http.ServeContent):
 				// write none, rather than an empty stream whose hash or
 				// length would not be the GET's.
-				return nil
+				return false, nil
 			}
 			// An empty body still needs a valid stream.
 			if err := r.openEncoder(nil); err != nil {
-				return err
+				return false, err
 			}
 		}
-		err := r.enc.Close()
-		if err == nil && r.m.c.jitter > 0 && r.cd == codingZstd {
-			err = r.writeSkippableFrame()
-		}
-		return err
+		return true, nil
 	case stateReplaced:
-		return r.replace()
+		return false, r.replace()
 	}
-	return nil
+	return false, nil
 }
 
-// release returns the encoder and drops references once the response is
-// complete (never after a panic).
 func (r *response) release() {
 	r.Writer.Done() // trailer values set after a held status
 	if r.enc != nil {

@@ -32,18 +32,12 @@ type ctxKey struct{}
 type value struct {
 	req http.Request
 	context.Context
-	w      writer.Writer // what the handler writes to; v is its Interceptor
+	w      writer.Writer // what the handler writes to
 	c      *compiled
+	hd     http.Header // w.Header() before next, for Vary after it
 	choice Choice
 	vary   [1]string
 	lang   [1]string
-}
-
-// Header merges the negotiated fields into Vary again when the handler
-// commits its status, in case it replaced or deleted Vary.
-func (v *value) Header(int) bool {
-	v.c.ensureVary(v.w.Header())
-	return true
 }
 
 func (v *value) Value(k any) any {

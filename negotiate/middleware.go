@@ -35,7 +35,57 @@ type handler struct {
 	next http.Handler
 }
 
+// ServeHTTP stays on the stack while next runs (HTTP/2 serves every
+// request on a new goroutine, whose small stack is copied as it grows): it
+// keeps only the per-request value; the negotiation runs in begin.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	v := h.begin(w, r)
+	if v == nil {
+		return
+	}
+	h.next.ServeHTTP(&v.w, &v.req)
+	if !v.w.Committed() {
+		// net/http commits 200 after the handler returns: Header has not
+		// run. (After a hijack the header map is no longer sent.)
+		v.c.ensureVary(v.hd)
+	}
+}
+
+// begin negotiates and sets the fields of the response before next runs.
+// It returns the per-request value, or nil when it answered 406. The
+// negotiation's large frame (newValue) is gone before w.Header() walks down
+// the writers below.
+//
+//go:noinline
+func (h *handler) begin(w http.ResponseWriter, r *http.Request) *value {
+	c := h.c
+	v, d := h.newValue(r)
+	if v == nil {
+		c.refuse(w, r, d)
+		return nil
+	}
+	hd := w.Header()
+	v.hd = hd
+	c.addVary(hd, v.vary[:])
+	if v.choice.Language != "" {
+		if _, ok := hd["Content-Language"]; !ok {
+			v.lang[0] = v.choice.Language
+			hd["Content-Language"] = v.lang[:1:1]
+		}
+	}
+	v.w.Reset(w, nil)
+	// Merged into Vary again when the handler commits its status, in case
+	// it replaced or deleted Vary.
+	v.w.Vary(c.varyNames)
+	return v
+}
+
+// newValue negotiates every dimension and returns the per-request value
+// holding the choice and the request for next; or nil and the dimension
+// that has no acceptable offer (406).
+//
+//go:noinline
+func (h *handler) newValue(r *http.Request) (*value, int) {
 	c := h.c
 	var idx [numDims]int
 	fallback := false
@@ -43,9 +93,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		i, ok := c.negotiate(r, d)
 		if !ok {
 			if !c.fallback {
-				c.addVary(w.Header(), make([]string, 1))
-				c.notAcceptable(w, r, d)
-				return
+				return nil, d
 			}
 			i, fallback = 0, true
 		}
@@ -68,22 +116,15 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		v.choice.Charset = c.charsets[idx[dimCharset]]
 	}
 	v.choice.Fallback = v.choice.Fallback || fallback
+	return v, 0
+}
 
-	hd := w.Header()
-	c.addVary(hd, v.vary[:])
-	if v.choice.Language != "" {
-		if _, ok := hd["Content-Language"]; !ok {
-			v.lang[0] = v.choice.Language
-			hd["Content-Language"] = v.lang[:1:1]
-		}
-	}
-	v.w.Reset(w, v)
-	h.next.ServeHTTP(&v.w, &v.req)
-	if !v.w.Committed() {
-		// net/http commits 200 after the handler returns: Header has not
-		// run. (After a hijack the header map is no longer sent.)
-		c.ensureVary(hd)
-	}
+// refuse answers 406 for dimension d, with the Vary of the negotiation.
+//
+//go:noinline
+func (c *compiled) refuse(w http.ResponseWriter, r *http.Request, d int) {
+	c.addVary(w.Header(), make([]string, 1))
+	c.notAcceptable(w, r, d)
 }
 
 // ensureVary merges the negotiated field names into Vary (for the handler

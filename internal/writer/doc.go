@@ -40,4 +40,17 @@
 // HijackInterceptor. The Writer itself is what the next handler receives, so
 // its method set, and nothing promoted from the middleware's own type, is
 // what handlers see.
+//
+// Stack. net/http's HTTP/2 server runs every request on a new goroutine
+// whose stack starts small and is copied, frame by frame, each time it must
+// grow: the frames on the stack while the handler writes (those of the
+// layers' ServeHTTP and of WriteHeader, Write, WriteDown, Header and
+// ReadFrom, one set per Writer of the chain) are kept small. Their rare
+// cases (1xx, invalid codes, trailers, pooled copy buffers) are in
+// functions of their own that return before the call down, and
+// WriteHeader and Write do the work of SendHeader and WriteDown themselves
+// rather than add a frame. Down gives an encoder WriteDown as its
+// io.Writer with no adapter frame. A middleware's ServeHTTP keeps only a
+// pointer to its pooled state across the call of next; the work before and
+// after runs in //go:noinline helpers (bench/stack_test.go measures it).
 package writer

@@ -107,7 +107,10 @@ func (w *Writer) Reset(rw http.ResponseWriter, ic Interceptor) {
 		clear(late)
 		clear(vals)
 	}
-	*w = Writer{rw: rw, ic: ic, body: body, late: late, lateVals: vals[:0]}
+	// Cleared in place, then set: a composite literal would be built in a
+	// temporary in the frame of every caller Reset is inlined into.
+	*w = Writer{}
+	w.rw, w.ic, w.body, w.late, w.lateVals = rw, ic, body, late, vals[:0]
 }
 
 // Vary registers names as Vary dimensions of the layer that owns w: when the
@@ -191,41 +194,69 @@ func BodyAllowed(code int) bool {
 // 101 are passed straight through and can be sent several times; after the
 // final status, further calls are ignored, as net/http ignores them. A code
 // outside 100..999 panics, as it does in net/http, before anything is recorded.
+//
+// WriteHeader, SendHeader, Write and WriteDown are on the stack under every
+// response the handler writes (one set per Writer of the chain), and HTTP/2
+// serves each request on a new goroutine whose small stack is copied as it
+// grows: their frames are kept small, the rare cases in functions of their
+// own.
 func (w *Writer) WriteHeader(code int) {
 	if w.status != 0 {
 		return
 	}
-	if code < 100 || code > 999 {
-		panic(fmt.Sprintf("invalid WriteHeader code %v", code))
-	}
-	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
-		if ii, ok := w.ic.(InformationalInterceptor); ok {
-			ii.Informational(code)
-		}
-		w.rw.WriteHeader(code)
+	if (code < 200 || code > 999) && w.informational(code) {
 		return
 	}
 	w.status = code
-	w.normalize()
+	if w.clean || w.ic != nil || w.nvary != 0 {
+		w.normalize(w.rw.Header())
+	}
 	if w.ic == nil || w.ic.Header(code) {
-		w.SendHeader()
+		// SendHeader by hand (too large to be inlined): no frame of its
+		// own between the handler's commit and the writer below.
+		if !w.sent && !w.hijacked {
+			w.sent = true
+			if below, ok := w.rw.(*Writer); ok && w.tidy {
+				below.clean = true
+			}
+			w.rw.WriteHeader(code)
+		}
 	} else if !w.sent && !w.hijacked {
 		w.detach1 = true // Header copies the map if the handler asks for it
 	}
 }
 
-// normalize runs at the commit of the final status, before the interceptor:
+// informational passes an informational code (other than 101) through and
+// reports true; it reports false for 101, a final status. A code outside
+// 100..999 panics, as it does in net/http.
+//
+//go:noinline
+func (w *Writer) informational(code int) bool {
+	if code < 100 || code > 999 {
+		panic(fmt.Sprintf("invalid WriteHeader code %v", code))
+	}
+	if code == http.StatusSwitchingProtocols {
+		return false
+	}
+	if ii, ok := w.ic.(InformationalInterceptor); ok {
+		ii.Informational(code)
+	}
+	w.rw.WriteHeader(code)
+	return true
+}
+
+// normalize runs at the commit of the final status, before the interceptor,
+// on h, the map of the writer below, when the Writer above committed
+// through SendHeader (clean), or w has an interceptor or Vary registrations:
 // non-canonical keys of the fields the packages read are folded, Vary is
 // deduplicated ("*" alone), and the registered dimensions are merged. The
 // first two are skipped when the Writer above (ours) did them already.
-func (w *Writer) normalize() {
+// The caller gets h, so that the call walking down the writers below is
+// made from its frame, not from this one.
+func (w *Writer) normalize(h http.Header) {
 	clean := w.clean
 	w.clean = false
-	if !clean && w.ic == nil && w.nvary == 0 {
-		return
-	}
 	w.tidy = true
-	h := w.rw.Header()
 	if !clean {
 		header.FoldKeys(h)
 		header.NormalizeVary(h)
@@ -272,13 +303,22 @@ func (w *Writer) Done() {
 	if w.status == 0 {
 		// net/http sends the header map with 200 when the handler
 		// returns: the registered Vary dimensions must be in it.
-		w.normalize()
+		if w.clean || w.ic != nil || w.nvary != 0 {
+			w.normalize(w.rw.Header())
+		}
 		return
 	}
 	if !w.detached || w.hijacked {
 		return
 	}
-	h := w.rw.Header()
+	w.trailersDown(w.rw.Header())
+}
+
+// trailersDown is the end of Done: it hands the trailer values in late
+// down to h, the map of the writer below.
+//
+//go:noinline
+func (w *Writer) trailersDown(h http.Header) {
 	for k := range h {
 		if _, ok := w.late[k]; !ok && strings.HasPrefix(k, http.TrailerPrefix) {
 			delete(h, k)
@@ -329,12 +369,43 @@ func (w *Writer) Write(p []byte) (int, error) {
 	if w.body != nil {
 		return w.body.Body(p)
 	}
-	return w.WriteDown(p)
+	// WriteDown by hand (too large to be inlined): no frame of its own
+	// between the handler and the writer below.
+	if w.hijacked { // by an interceptor, at the commit above
+		return 0, http.ErrHijacked
+	}
+	if !w.sent {
+		w.SendHeader()
+	}
+	n, err := w.rw.Write(p)
+	w.written += int64(n)
+	return n, err
 }
 
 // WriteDown writes p to the wrapped writer, sending the status first if it is
 // still held. Interceptors use it to forward the (transformed) body.
 func (w *Writer) WriteDown(p []byte) (int, error) {
+	if w.hijacked {
+		return 0, http.ErrHijacked
+	}
+	if !w.sent {
+		w.SendHeader()
+	}
+	n, err := w.rw.Write(p)
+	w.written += int64(n)
+	return n, err
+}
+
+// Down returns w as an io.Writer whose Write is WriteDown: the destination
+// of an interceptor's encoder, with no frame of an adapter between the
+// encoder and the writer below.
+func (w *Writer) Down() io.Writer { return (*down)(w) }
+
+type down Writer
+
+// Write is WriteDown (the same statements: a call to it would add a frame).
+func (d *down) Write(p []byte) (int, error) {
+	w := (*Writer)(d)
 	if w.hijacked {
 		return 0, http.ErrHijacked
 	}
@@ -353,20 +424,24 @@ func (w *Writer) WriteDown(p []byte) (int, error) {
 // source fails at once (io.Copy returns the error) can still answer with an
 // error status. A response that may have no body (204, 304) refuses bytes
 // with http.ErrBodyNotAllowed, an empty r without error.
+//
+// ReadFrom stays on the stack while the copy runs through the writers below:
+// the buffered ways, with their pooled buffer, are in functions of their own.
 func (w *Writer) ReadFrom(r io.Reader) (n int64, err error) {
 	if w.hijacked {
 		return 0, http.ErrHijacked
 	}
-	var buf *[]byte
+	var buf *[]byte // one pooled buffer a call, for writeFirst and the copy
 	if w.status == 0 {
-		buf = copyBufs.Get().(*[]byte)
-		defer copyBufs.Put(buf)
 		var done bool
-		if n, done, err = w.writeFirst(r, (*buf)[:sniffLen]); done {
+		if n, done, buf, err = w.readFirst(r); done {
 			return n, err
 		}
 	}
 	if rf, ok := w.rw.(io.ReaderFrom); ok && w.body == nil && BodyAllowed(w.status) {
+		if buf != nil {
+			copyBufs.Put(buf)
+		}
 		if !w.sent {
 			w.SendHeader()
 		}
@@ -374,12 +449,37 @@ func (w *Writer) ReadFrom(r io.Reader) (n int64, err error) {
 		w.written += m
 		return n + m, err
 	}
+	m, err := w.copyFrom(r, buf)
+	return n + m, err
+}
+
+// readFirst is writeFirst with a buffer from the pool, which it returns
+// unless done (then it is back in the pool). No defer, which would take
+// room in the frame: after a panic of the reader or of a writer below, the
+// buffer is left to the garbage collector.
+//
+//go:noinline
+func (w *Writer) readFirst(r io.Reader) (n int64, done bool, buf *[]byte, err error) {
+	buf = copyBufs.Get().(*[]byte)
+	n, done, err = w.writeFirst(r, (*buf)[:sniffLen])
+	if done {
+		copyBufs.Put(buf)
+		return n, true, nil, err
+	}
+	return n, false, buf, err
+}
+
+// copyFrom copies r through Write with buf (from the pool if nil), then
+// puts buf back (no defer, as in readFirst).
+//
+//go:noinline
+func (w *Writer) copyFrom(r io.Reader, buf *[]byte) (int64, error) {
 	if buf == nil {
 		buf = copyBufs.Get().(*[]byte)
-		defer copyBufs.Put(buf)
 	}
-	m, err := io.CopyBuffer((*bodyWriter)(w), r, *buf)
-	return n + m, err
+	n, err := io.CopyBuffer((*bodyWriter)(w), r, *buf)
+	copyBufs.Put(buf)
+	return n, err
 }
 
 // sniffLen is how much ReadFrom reads before committing, as net/http does

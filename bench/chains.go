@@ -36,11 +36,17 @@ const chainLimit = 1 << 40
 // trace → security → cors → ratelimit → idempotency → compress → cache →
 // negotiate.
 func OursChain(h http.Handler) (http.Handler, error) {
+	return OursChainWith(h, security.Config{})
+}
+
+// OursChainWith is OursChain with sc as security's config (cmd/fields omits
+// headers with it).
+func OursChainWith(h http.Handler, sc security.Config) (http.Handler, error) {
 	tr, err := trace.New(trace.Config{})
 	if err != nil {
 		return nil, err
 	}
-	sec, err := security.New(security.Config{})
+	sec, err := security.New(sc)
 	if err != nil {
 		return nil, err
 	}
@@ -121,17 +127,24 @@ func Body(n int) []byte {
 
 // Handler is the handler both chains wrap in the load runs and the chain
 // benchmarks: /2k and /32k answer application/json bodies of 2 KiB and
-// 32 KiB (Body), with one Write.
+// 32 KiB (Body), with one Write; /2k-cc is /2k with one header field more
+// from the handler (Cache-Control: no-cache, as many JSON APIs send), which
+// takes the peers' chain past the 14 fields a fresh http.Header holds
+// without growing (see bench/README.md).
 func Handler() http.Handler {
 	small, large := Body(2<<10), Body(32<<10)
-	serve := func(p []byte) http.HandlerFunc {
+	serve := func(p []byte, cc bool) http.HandlerFunc {
 		return func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
+			if cc {
+				w.Header().Set("Cache-Control", "no-cache")
+			}
 			_, _ = w.Write(p)
 		}
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/2k", serve(small))
-	mux.Handle("/32k", serve(large))
+	mux.Handle("/2k", serve(small, false))
+	mux.Handle("/2k-cc", serve(small, true))
+	mux.Handle("/32k", serve(large, false))
 	return mux
 }

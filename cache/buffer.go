@@ -2,12 +2,14 @@ package cache
 
 import (
 	"math/bits"
+	"sync"
+	"unsafe"
 
 	"github.com/jiec/httpmw/internal/writer"
 )
 
 // The body held to generate an ETag is kept in chunks of 1 KiB to 64 KiB
-// taken from bounded free lists, never in one growing slice: growing a
+// taken from per-class pools, never in one growing slice: growing a
 // slice by appending allocates about four times the body and cannot be
 // reused once large. Each new chunk is the largest size class not above a
 // quarter of what is already held (at least 1 KiB, at most 64 KiB), so
@@ -17,30 +19,27 @@ import (
 const (
 	minChunkShift   = 10  // 1 KiB
 	numChunkClasses = 7   // 1, 2, 4 ... 64 KiB
-	chunksPerClass  = 32  // free chunks kept per class: at most 32 × 127 KiB ≈ 4 MiB idle
 	maxChunkSlots   = 256 // chunk slots a pooled writer keeps (40 hold 1 MiB)
 )
 
-// freeChunks are the free lists, one per size class. A channel bounds what
-// is kept idle, unlike a sync.Pool.
-var freeChunks = func() (f [numChunkClasses]chan []byte) {
-	for i := range f {
-		f[i] = make(chan []byte, chunksPerClass)
-	}
-	return f
-}()
+// chunkPools hold the free chunks, one pool per size class, each chunk as a
+// pointer to its first byte (an interface holds a pointer without
+// allocating; a slice would be boxed on every Put). A sync.Pool keeps what
+// the load in flight needs (many concurrent HTTP/2 streams each holding a
+// body: a fixed small free list made them allocate and clear a fresh chunk
+// per response) and gives idle chunks back to the GC within two cycles.
+var chunkPools [numChunkClasses]sync.Pool
 
-// getChunk and putChunk are not inlined: their select would take room in
-// the frames of writeTo and drop, on the stack while the body goes down.
+// getChunk and putChunk are not inlined: they would take room in the frames
+// of writeTo and drop, on the stack while the body goes down.
 //
 //go:noinline
 func getChunk(class int) []byte {
-	select {
-	case c := <-freeChunks[class]:
-		return c[:0]
-	default:
-		return make([]byte, 0, 1<<(minChunkShift+class))
+	size := 1 << (minChunkShift + class)
+	if p, ok := chunkPools[class].Get().(*byte); ok {
+		return unsafe.Slice(p, size)[:0]
 	}
+	return make([]byte, 0, size)
 }
 
 //go:noinline
@@ -49,10 +48,7 @@ func putChunk(c []byte) {
 	if class < 0 || class >= numChunkClasses || cap(c) != 1<<(minChunkShift+class) {
 		return
 	}
-	select {
-	case freeChunks[class] <- c:
-	default:
-	}
+	chunkPools[class].Put(&c[:1][0])
 }
 
 // fitClass is the largest size class that p bytes about to be written fill
@@ -111,7 +107,7 @@ const coalesceOver = 4 << 10
 
 // writeTo forwards the held bytes with w.WriteDown and releases the chunks.
 // A body over coalesceOver held in several chunks goes down in writes of up
-// to 64 KiB, gathered in a chunk of the largest class (from its free list,
+// to 64 KiB, gathered in a chunk of the largest class (from its pool,
 // returned to it after), and 64 KiB chunks as they are.
 //
 // It is on the stack under the writes of the layers below: its frame holds

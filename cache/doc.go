@@ -90,24 +90,24 @@
 //
 // A body held for its ETag is kept in chunks (1 KiB to 64 KiB, each at
 // most a quarter of what is already held, or as large as the Write that
-// fills it) taken from bounded free lists
-// (32 chunks per size class, about 4 MiB idle at most per process), never
-// in one growing slice, so that what a response allocates stays within
+// fills it) taken from a sync.Pool per size class (they keep what the
+// requests in flight need, and give idle chunks back to the GC within two
+// cycles), never in one growing slice, so that what a response allocates stays within
 // 1.25× its body from 4 KiB up, and a body over MaxBodySize holds at most
 // MaxBodySize (plus one chunk) before it is passed on and the chunks
-// released. With warm free lists a response allocates only its header
+// released. With warm pools a response allocates only its header
 // values. A held body over 4 KiB is sent in writes of up to 64 KiB (the
-// smaller chunks gathered in one of the largest class, from its free list),
+// smaller chunks gathered in one of the largest class, from its pool),
 // so that net/http makes one system call per 64 KiB rather than one per
 // chunk. Measured (Go 1.26, amd64), bytes allocated per generated-ETag 200:
 //
 //	body                          1 KiB   64 KiB   900 KiB   1 MiB
 //	one Write (BenchmarkMiddleware) 60 B    61 B     91 B      108 B    (before: 60 B, 74 B, –, 1 MiB)
 //	4 KiB Writes (test, averaged)   ≤ 1.25× the body, warm: ~0       (before: 1.3 KiB, 252 KiB, 5.2 MiB)
-//	empty free lists (chunks)       1.0×    1.0×     1.07×     1.0×
+//	empty pools (chunks)            1.0×    1.0×     1.07×     1.0×
 //
 // A streamed body over the cap (3 MiB) allocated 5.2 MiB before; now at
-// most the cap, and nothing once the free lists are warm.
+// most the cap, and nothing once the pools are warm.
 //
 // # Cache-Control
 //

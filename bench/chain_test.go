@@ -182,3 +182,26 @@ func medianOf(v []float64) float64 {
 	slices.Sort(s)
 	return s[len(s)/2]
 }
+
+// TestChainsSendTheSameSecurityHeaders: the peers' chain is configured with
+// httpmw's security defaults, so the load runs compare the same security
+// fields on every response (both plain HTTP: no HSTS).
+func TestChainsSendTheSameSecurityHeaders(t *testing.T) {
+	impls, _ := chainImpls(t)
+	fields := []string{"Strict-Transport-Security", "Content-Security-Policy", "X-Content-Type-Options",
+		"X-Frame-Options", "Referrer-Policy", "Permissions-Policy", "Cross-Origin-Opener-Policy",
+		"Cross-Origin-Resource-Policy", "Cross-Origin-Embedder-Policy", "Origin-Agent-Cluster",
+		"X-Dns-Prefetch-Control", "X-Permitted-Cross-Domain-Policies", "X-Xss-Protection"}
+	got := map[string]http.Header{}
+	for _, impl := range impls[1:] {
+		w := httptest.NewRecorder()
+		impl.h.ServeHTTP(w, chainRequest("GET", "/2k"))
+		got[impl.name] = w.Header()
+	}
+	for _, k := range fields {
+		o, p := got["httpmw"][k], got["peers"][k]
+		if !slices.Equal(o, p) {
+			t.Errorf("%s: httpmw %q, peers %q", k, o, p)
+		}
+	}
+}

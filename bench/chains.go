@@ -91,13 +91,11 @@ func PeersChain(h http.Handler) (http.Handler, error) {
 		STSSeconds:                    31536000,
 		STSIncludeSubdomains:          true,
 		ContentTypeNosniff:            true,
-		CustomFrameOptionsValue:       "SAMEORIGIN",
 		ReferrerPolicy:                "same-origin",
 		PermissionsPolicy:             security.DefaultPermissions().String(),
 		ContentSecurityPolicy:         "default-src 'self'; base-uri 'self'; object-src 'none'; frame-ancestors 'self'; form-action 'self'",
 		CrossOriginOpenerPolicy:       "same-origin",
 		CrossOriginResourcePolicy:     "same-origin",
-		XDNSPrefetchControl:           "off",
 		XPermittedCrossDomainPolicies: "none",
 	})
 	co := rscors.New(rscors.Options{AllowedOrigins: []string{ChainOrigin}})

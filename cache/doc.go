@@ -44,7 +44,12 @@
 //     handler returns; a larger body, or one the handler flushes
 //     (streaming), is passed through without an ETag and is never held in
 //     full; the preconditions are still evaluated, against its
-//     Last-Modified, before its status goes out.
+//     Last-Modified, before its status goes out. A held body goes out with
+//     its Content-Length, never chunked: above 2 KiB the middleware sets
+//     the field, and up to 2 KiB net/http sets it (HTTP/1.1 and HTTP/2
+//     measure a body that is in their buffer whole when the handler
+//     returns), so the header map does not carry a field the server sends
+//     anyway; a handler's own Content-Length is kept.
 //
 // # Preconditions
 //

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/jiec/httpmw/internal/header"
+	"github.com/jiec/httpmw/internal/slots"
 	"github.com/jiec/httpmw/internal/writer"
 )
 
@@ -43,6 +44,10 @@ var (
 	_ writer.BodyInterceptor = (*cacheWriter)(nil)
 
 	writerPool = sync.Pool{New: func() any { return new(cacheWriter) }}
+
+	// tagSlabs back the generated ETag values: one of its own per
+	// response, no allocation per request (internal/slots).
+	tagSlabs slots.Pool
 )
 
 func getWriter() *cacheWriter { return writerPool.Get().(*cacheWriter) }
@@ -254,7 +259,9 @@ func (w *cacheWriter) setTag(h http.Header) (noBody bool) {
 	// would differ from GET's (RFC 9110 §9.3.2).
 	noBody = w.r.Method == http.MethodHead && w.held.n == 0 && !(len(h["Content-Length"]) == 1 && h["Content-Length"][0] == "0")
 	if !noBody {
-		h["Etag"] = []string{w.tag()}
+		sl := tagSlabs.Get(1)
+		h["Etag"] = sl.Take(w.tag())
+		tagSlabs.Put(sl)
 	}
 	return noBody
 }
@@ -265,10 +272,15 @@ func (w *cacheWriter) setTag(h http.Header) (noBody bool) {
 //
 //go:noinline
 func (w *cacheWriter) setLength(h http.Header, noBody bool) {
-	if !noBody && h["Content-Length"] == nil && h["Transfer-Encoding"] == nil && !hasTrailers(h) {
+	if !noBody && w.held.n > serverMeasures && h["Content-Length"] == nil && h["Transfer-Encoding"] == nil && !hasTrailers(h) {
 		h["Content-Length"] = []string{strconv.Itoa(w.held.n)}
 	}
 }
+
+// serverMeasures is the largest body whose length net/http sets itself
+// when the handler writes it whole before it returns (HTTP/1.1's
+// bufferBeforeChunkingSize; HTTP/2 buffers 4 KiB).
+const serverMeasures = 2048
 
 // hasTrailers reports whether the handler declared or set trailers.
 func hasTrailers(h http.Header) bool {

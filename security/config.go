@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jiec/httpmw/internal/header"
+	"github.com/jiec/httpmw/internal/slots"
 )
 
 // Config configures the middleware. The zero value sends the safe defaults
@@ -63,14 +64,16 @@ type Config struct {
 	// directive must name one of them.
 	ReportingEndpoints []Endpoint
 
-	// FrameOptions is X-Frame-Options: "DENY" or "SAMEORIGIN". Empty derives
-	// it from the enforced policy's frame-ancestors ('none' → DENY, 'self' →
-	// SAMEORIGIN, a list of origins → not sent, as X-Frame-Options cannot
-	// express it) and is SAMEORIGIN without frame-ancestors. With CSP left
-	// at its default, a set FrameOptions sets the default policy's
-	// frame-ancestors instead (DENY → 'none', SAMEORIGIN → 'self'); with an
-	// explicit CSP, New rejects a value that contradicts frame-ancestors.
-	// New also rejects FrameOptions together with X-Frame-Options in Omit.
+	// FrameOptions is X-Frame-Options: "DENY" or "SAMEORIGIN". Empty sends
+	// SAMEORIGIN only when the enforced policy has no frame-ancestors (an
+	// explicit CSP without it, or the CSP omitted): browsers ignore
+	// X-Frame-Options next to frame-ancestors (HTML, "check a navigation
+	// response's adherence to X-Frame-Options"), and the default policy has
+	// frame-ancestors 'self'. A set FrameOptions is always sent. With CSP
+	// left at its default, it also sets the default policy's frame-ancestors
+	// (DENY → 'none', SAMEORIGIN → 'self'); with an explicit CSP, New
+	// rejects a value that contradicts frame-ancestors. New also rejects
+	// FrameOptions together with X-Frame-Options in Omit.
 	FrameOptions string
 	// ReferrerPolicy is Referrer-Policy, one token or a comma-separated
 	// fallback list. Default "same-origin": full referrer within the site,
@@ -90,9 +93,15 @@ type Config struct {
 	// cross-origin content): "require-corp", "credentialless" or
 	// "unsafe-none". Empty: not sent.
 	CrossOriginEmbedderPolicy string
-	// OriginAgentCluster: "?1" (default) or "?0".
+	// OriginAgentCluster is opt-in: "?1" or "?0". Empty: not sent.
+	// Chromium has keyed agent clusters by origin by default since 115
+	// (2023), which is what "?1" asks for, and no other engine reads the
+	// header: by default it would only cost every response a field.
 	OriginAgentCluster string
-	// DNSPrefetchControl is X-DNS-Prefetch-Control: "off" (default) or "on".
+	// DNSPrefetchControl is X-DNS-Prefetch-Control, opt-in: "off" or "on".
+	// Empty: not sent. The header is non-standard, and browsers already skip
+	// prefetching the hosts of links on HTTPS pages, the pages whose DNS
+	// traffic it would keep private.
 	DNSPrefetchControl string
 	// PermittedCrossDomainPolicies is X-Permitted-Cross-Domain-Policies:
 	// "none" (default), "master-only", "by-content-type", "by-ftp-filename",
@@ -199,6 +208,10 @@ type compiled struct {
 	redirectHosts []string // lowercase host names
 	redirectPort  string   // "" (https's default) or ":port"
 	errorHandler  func(http.ResponseWriter, *http.Request, error)
+	// slabs back the values of responses without a nonce, one slot per
+	// field: no response shares a value with another, and a request
+	// allocates nothing (internal/slots).
+	slabs slots.Pool
 }
 
 type field struct{ key, value string }
@@ -299,12 +312,18 @@ func compile(cfg Config) (*compiled, error) {
 		"same-origin", "same-site", "cross-origin")
 	coep := enum("CrossOriginEmbedderPolicy", cfg.CrossOriginEmbedderPolicy, "",
 		"require-corp", "credentialless", "unsafe-none")
-	oac := enum("OriginAgentCluster", cfg.OriginAgentCluster, "?1", "?1", "?0")
-	dns := enum("DNSPrefetchControl", cfg.DNSPrefetchControl, "off", "off", "on")
+	oac := enum("OriginAgentCluster", cfg.OriginAgentCluster, "", "?1", "?0")
+	dns := enum("DNSPrefetchControl", cfg.DNSPrefetchControl, "", "off", "on")
 	xdp := enum("PermittedCrossDomainPolicies", cfg.PermittedCrossDomainPolicies, "none",
 		"none", "master-only", "by-content-type", "by-ftp-filename", "all", "none-this-response")
 	if coep != "" && omit[hdrCOEP] {
 		ck.bad("CrossOriginEmbedderPolicy: set, but Cross-Origin-Embedder-Policy is in Omit (value %q)", coep)
+	}
+	if oac != "" && omit[hdrOAC] {
+		ck.bad("OriginAgentCluster: set, but Origin-Agent-Cluster is in Omit (value %q)", oac)
+	}
+	if dns != "" && omit[hdrDNSPrefetch] {
+		ck.bad("DNSPrefetchControl: set, but X-DNS-Prefetch-Control is in Omit (value %q)", dns)
 	}
 
 	if len(ck.errs) > 0 {
@@ -415,6 +434,11 @@ func frameOptions(configured string, policy Policy, enforced bool, ck *checker) 
 	}
 	xfo := strings.ToUpper(configured)
 	switch {
+	case configured == "" && hasFA:
+		// Browsers ignore X-Frame-Options when the enforced policy has
+		// frame-ancestors (HTML, "check a navigation response's adherence
+		// to X-Frame-Options"): the field would only cost every response.
+		return ""
 	case configured == "":
 		return derived
 	case xfo != "DENY" && xfo != "SAMEORIGIN":

@@ -42,13 +42,10 @@ func Example() {
 	// Content-Security-Policy: default-src 'self'; base-uri 'self'; object-src 'none'; frame-ancestors 'self'; form-action 'self'
 	// Cross-Origin-Opener-Policy: same-origin
 	// Cross-Origin-Resource-Policy: same-origin
-	// Origin-Agent-Cluster: ?1
 	// Permissions-Policy: accelerometer=(), browsing-topics=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), hid=(), magnetometer=(), microphone=(), midi=(), payment=(), serial=(), usb=()
 	// Referrer-Policy: same-origin
 	// Strict-Transport-Security: max-age=31536000; includeSubDomains
 	// X-Content-Type-Options: nosniff
-	// X-Dns-Prefetch-Control: off
-	// X-Frame-Options: SAMEORIGIN
 	// X-Permitted-Cross-Domain-Policies: none
 }
 
@@ -123,7 +120,6 @@ func ExampleMiddleware_Handler() {
 	mux.HandleFunc("/widget", func(w http.ResponseWriter, r *http.Request) {
 		// Embeddable by a partner: relax framing and CORP for this route only.
 		w.Header().Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'self' https://partner.example")
-		w.Header().Del("X-Frame-Options") // cannot express a partner list
 		w.Header().Set("Cross-Origin-Resource-Policy", "cross-origin")
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {})
@@ -138,18 +134,18 @@ func ExampleMiddleware_Handler() {
 		h.ServeHTTP(rec, r)
 		fmt.Println(target, rec.Code)
 		fmt.Println("  CSP:", rec.Header().Get("Content-Security-Policy"))
-		fmt.Printf("  XFO: %q, Location: %q\n", rec.Header().Get("X-Frame-Options"), rec.Header().Get("Location"))
+		fmt.Printf("  Location: %q\n", rec.Header().Get("Location"))
 	}
 	// Output:
 	// https://example.com/widget 200
 	//   CSP: default-src 'self'; frame-ancestors 'self' https://partner.example
-	//   XFO: "", Location: ""
+	//   Location: ""
 	// https://example.com/ 200
 	//   CSP: default-src 'self'; base-uri 'self'; object-src 'none'; frame-ancestors 'self'; form-action 'self'
-	//   XFO: "SAMEORIGIN", Location: ""
+	//   Location: ""
 	// http://example.com/a?b=c 301
 	//   CSP: default-src 'self'; base-uri 'self'; object-src 'none'; frame-ancestors 'self'; form-action 'self'
-	//   XFO: "SAMEORIGIN", Location: "https://example.com/a?b=c"
+	//   Location: "https://example.com/a?b=c"
 }
 
 // Building a policy: each call returns a new Policy.
@@ -181,10 +177,10 @@ func ExampleHandler() {
 	}))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://example.com/", nil))
-	fmt.Println(rec.Header().Get("X-Content-Type-Options"), rec.Header().Get("X-Frame-Options"))
+	fmt.Println(rec.Header().Get("X-Content-Type-Options"), rec.Header().Get("Referrer-Policy"))
 	fmt.Printf("HSTS over plain HTTP: %q, X-Powered-By: %q\n", rec.Header().Get("Strict-Transport-Security"), rec.Header().Get("X-Powered-By"))
 	// Output:
-	// nosniff SAMEORIGIN
+	// nosniff same-origin
 	// HSTS over plain HTTP: "", X-Powered-By: ""
 }
 

@@ -84,8 +84,30 @@ func (h *handler) begin(w http.ResponseWriter, r *http.Request) (*respWriter, *h
 		c.redirect(w, r)
 		return nil, r
 	}
-	st := new(state)
 	hd := w.Header()
+	if !c.nonce {
+		sl := c.slabs.Get(len(c.static) + 1)
+		for _, f := range c.static {
+			hd[f.key] = sl.Take(f.value) // a slot of its own: a handler's edit or append cannot reach other headers or requests
+		}
+		if secure && c.hsts != "" {
+			hd[hdrHSTS] = sl.Take(c.hsts)
+		}
+		c.slabs.Put(sl)
+	} else {
+		r = c.nonceFields(hd, r, secure)
+	}
+	rw := h.m.pool.Get().(*respWriter)
+	rw.h = hd
+	rw.w.Reset(w, rw)
+	return rw, r
+}
+
+// nonceFields sets the fields of a response whose policy carries a fresh
+// nonce, from a state that is also the context Nonce reads, and returns the
+// request carrying it.
+func (c *compiled) nonceFields(hd http.Header, r *http.Request, secure bool) *http.Request {
+	st := new(state)
 	n := 0
 	for _, f := range c.static {
 		st.vals[n] = f.value
@@ -97,24 +119,18 @@ func (h *handler) begin(w http.ResponseWriter, r *http.Request) (*respWriter, *h
 		hd[hdrHSTS] = st.vals[n : n+1 : n+1]
 		n++
 	}
-	if c.nonce {
-		st.fill(c)
-		if c.csp.set() {
-			st.vals[n] = st.csp
-			hd[hdrCSP] = st.vals[n : n+1 : n+1]
-			n++
-		}
-		if c.cspRO.set() {
-			st.vals[n] = st.cspRO
-			hd[hdrCSPRO] = st.vals[n : n+1 : n+1]
-		}
-		st.Context = r.Context()
-		r = r.WithContext(st)
+	st.fill(c)
+	if c.csp.set() {
+		st.vals[n] = st.csp
+		hd[hdrCSP] = st.vals[n : n+1 : n+1]
+		n++
 	}
-	rw := h.m.pool.Get().(*respWriter)
-	rw.h = hd
-	rw.w.Reset(w, rw)
-	return rw, r
+	if c.cspRO.set() {
+		st.vals[n] = st.cspRO
+		hd[hdrCSPRO] = st.vals[n : n+1 : n+1]
+	}
+	st.Context = r.Context()
+	return r.WithContext(st)
 }
 
 // end finishes the response after next returned and puts rw back.

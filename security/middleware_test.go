@@ -31,13 +31,10 @@ var defaultHeaders = map[string]string{
 	"Strict-Transport-Security":         "max-age=31536000; includeSubDomains",
 	"Content-Security-Policy":           defaultCSP,
 	"X-Content-Type-Options":            "nosniff",
-	"X-Frame-Options":                   "SAMEORIGIN",
 	"Referrer-Policy":                   "same-origin",
 	"Permissions-Policy":                "accelerometer=(), browsing-topics=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), hid=(), magnetometer=(), microphone=(), midi=(), payment=(), serial=(), usb=()",
 	"Cross-Origin-Opener-Policy":        "same-origin",
 	"Cross-Origin-Resource-Policy":      "same-origin",
-	"Origin-Agent-Cluster":              "?1",
-	"X-Dns-Prefetch-Control":            "off",
 	"X-Permitted-Cross-Domain-Policies": "none",
 }
 
@@ -414,7 +411,7 @@ func TestHandlerOverridesHeaderForOneRoute(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/embed", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", "default-src 'self'; frame-ancestors https://partner.example")
-		w.Header().Del("X-Frame-Options")
+		w.Header().Del("X-Permitted-Cross-Domain-Policies")
 		w.Header().Set("Cross-Origin-Resource-Policy", "cross-origin")
 	})
 	mux.HandleFunc("/", ok)
@@ -424,8 +421,8 @@ func TestHandlerOverridesHeaderForOneRoute(t *testing.T) {
 	if got := rec.Header().Get("Content-Security-Policy"); got != "default-src 'self'; frame-ancestors https://partner.example" {
 		t.Errorf("overridden CSP = %q", got)
 	}
-	if _, has := rec.Header()["X-Frame-Options"]; has {
-		t.Error("deleted X-Frame-Options came back")
+	if _, has := rec.Header()["X-Permitted-Cross-Domain-Policies"]; has {
+		t.Error("deleted X-Permitted-Cross-Domain-Policies came back")
 	}
 	if got := rec.Header().Get("Cross-Origin-Resource-Policy"); got != "cross-origin" {
 		t.Errorf("CORP = %q, want the handler's cross-origin", got)
@@ -444,13 +441,13 @@ func TestHeaderValuesAreNotSharedBetweenRequests(t *testing.T) {
 			return
 		}
 		hdr := w.Header()
-		hdr["X-Frame-Options"][0] = "CLOBBERED"
+		hdr["X-Content-Type-Options"][0] = "CLOBBERED"
 		hdr["Referrer-Policy"] = append(hdr["Referrer-Policy"], "unsafe-url")
 		hdr["Permissions-Policy"] = append(hdr["Permissions-Policy"][:1], "camera=*")
 		hdr.Add("Content-Security-Policy", "script-src *")
 	}))
 	edited := serve(h, httpsReq("GET", "https://example.com/edit")).Header()
-	if edited.Get("X-Frame-Options") != "CLOBBERED" || len(edited.Values("Permissions-Policy")) != 2 {
+	if edited.Get("X-Content-Type-Options") != "CLOBBERED" || len(edited.Values("Permissions-Policy")) != 2 {
 		t.Fatal("the handler's edits did not apply to its own response")
 	}
 	got := flat(t, serve(h, httpsReq("GET", "https://example.com/")).Header())
@@ -502,8 +499,15 @@ func TestOmitDropsHeader(t *testing.T) {
 			if v, has := hdr[k]; has {
 				t.Errorf("%s = %q despite Omit", k, v)
 			}
-			if len(hdr) != len(defaultHeaders)-1 {
-				t.Errorf("%d headers, want %d", len(hdr), len(defaultHeaders)-1)
+			want := len(defaultHeaders) - 1
+			if k == "Content-Security-Policy" {
+				want++ // without frame-ancestors, X-Frame-Options: SAMEORIGIN stands in
+				if got := hdr.Get("X-Frame-Options"); got != "SAMEORIGIN" {
+					t.Errorf("CSP omitted: X-Frame-Options = %q, want SAMEORIGIN", got)
+				}
+			}
+			if len(hdr) != want {
+				t.Errorf("%d headers, want %d", len(hdr), want)
 			}
 		})
 	}
@@ -515,8 +519,15 @@ func TestFrameOptionsFollowsFrameAncestors(t *testing.T) {
 		cfg  security.Config
 		want string // "" = absent
 	}{
-		{"default 'self' gives SAMEORIGIN", security.Config{}, "SAMEORIGIN"},
-		{"'none' gives DENY", security.Config{CSP: security.DefaultPolicy().Set(security.FrameAncestors, security.None)}, "DENY"},
+		// Browsers ignore X-Frame-Options next to an enforced frame-ancestors
+		// (HTML, "check a navigation response's adherence to
+		// X-Frame-Options"): it is not sent then, unless configured.
+		{"default 'self': frame-ancestors suffices", security.Config{}, ""},
+		{"'none': frame-ancestors suffices", security.Config{CSP: security.DefaultPolicy().Set(security.FrameAncestors, security.None)}, ""},
+		{"frame-ancestors only report-only gives SAMEORIGIN", security.Config{CSP: security.DefaultPolicy().Del(security.FrameAncestors), CSPReportOnly: security.DefaultPolicy()}, "SAMEORIGIN"},
+		{"CSP omitted gives SAMEORIGIN", security.Config{Omit: []string{"Content-Security-Policy"}}, "SAMEORIGIN"},
+		{"explicit SAMEORIGIN with the default CSP", security.Config{FrameOptions: "SAMEORIGIN"}, "SAMEORIGIN"},
+		{"explicit DENY with the default CSP", security.Config{FrameOptions: "DENY"}, "DENY"},
 		{"an origin list cannot be expressed, so no X-Frame-Options",
 			security.Config{CSP: security.DefaultPolicy().Set(security.FrameAncestors, security.Self, "https://partner.example")}, ""},
 		{"no frame-ancestors gives SAMEORIGIN", security.Config{CSP: security.DefaultPolicy().Del(security.FrameAncestors)}, "SAMEORIGIN"},
@@ -897,10 +908,10 @@ func TestEarlyHintsCarryTheSecurityHeaders(t *testing.T) {
 func TestHeadersReplaceValuesSetEarlier(t *testing.T) {
 	// helmet#132: a header set twice (by a proxy layer or an outer handler,
 	// then by the middleware) becomes "DENY, SAMEORIGIN", which browsers
-	// reject. The middleware replaces, never appends.
+	// reject (X-Frame-Options then; every field the middleware sets). The middleware replaces, never appends.
 	h := security.Handler(http.HandlerFunc(ok))
 	rec := httptest.NewRecorder()
-	rec.Header().Set("X-Frame-Options", "DENY")
+	rec.Header().Set("X-Content-Type-Options", "sniff")
 	rec.Header().Set("Content-Security-Policy", "default-src *")
 	rec.Header().Set("Strict-Transport-Security", "max-age=1")
 	h.ServeHTTP(rec, httpsReq("GET", "https://example.com/"))

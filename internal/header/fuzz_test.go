@@ -30,6 +30,24 @@ func hasOWSEdge(s string) bool {
 	return s != "" && (header.IsOWS(s[0]) || header.IsOWS(s[len(s)-1]))
 }
 
+// nextElementLoop is NextElement as one quote-aware loop over the bytes, the
+// reference for its fast paths (which skip the loop when no quote comes
+// before the first comma).
+func nextElementLoop(s string) (elem, rest string) {
+	inQuote := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case inQuote && c == '\\':
+			i++
+		case c == '"':
+			inQuote = !inQuote
+		case c == ',' && !inQuote:
+			return header.TrimOWS(s[:i]), s[i+1:]
+		}
+	}
+	return header.TrimOWS(s), ""
+}
+
 func FuzzElements(f *testing.F) {
 	for _, tt := range nextElementTests {
 		f.Add(tt.in, "b, c")
@@ -40,6 +58,9 @@ func FuzzElements(f *testing.F) {
 		// split happens at a comma.
 		for s := a; s != ""; {
 			elem, rest := header.NextElement(s)
+			if e, r := nextElementLoop(s); e != elem || r != rest {
+				t.Fatalf("NextElement(%q) = %q, %q; the byte loop gives %q, %q", s, elem, rest, e, r)
+			}
 			if !within(elem, s) || !strings.HasSuffix(s, rest) || len(rest) >= len(s) {
 				t.Fatalf("NextElement(%q) = %q, %q", s, elem, rest)
 			}

@@ -31,6 +31,15 @@ func TrimOWS(s string) string {
 // comes back with OWS trimmed and may be empty; rest is what follows the comma.
 // An unterminated quoted string extends to the end of s.
 func NextElement(s string) (elem, rest string) {
+	// Most lists hold no quoted string: a comma with no quote before it
+	// ends the element (IndexByte is vectorised; the loop below is not).
+	if i := strings.IndexByte(s, ','); i < 0 {
+		if strings.IndexByte(s, '"') < 0 {
+			return TrimOWS(s), ""
+		}
+	} else if strings.IndexByte(s[:i], '"') < 0 {
+		return TrimOWS(s[:i]), s[i+1:]
+	}
 	inQuote := false
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {

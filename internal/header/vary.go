@@ -3,6 +3,8 @@ package header
 import (
 	"net/http"
 	"strings"
+
+	"github.com/jiec/httpmw/internal/slots"
 )
 
 // AddVary appends the field names to the Vary header of h, case-insensitively
@@ -11,27 +13,73 @@ import (
 // replaces the list. Existing lines are kept as they are, and their backing
 // array is never written to (it may be shared with another header map).
 func AddVary(h http.Header, names ...string) {
-	for n := range Elements(names) {
-		cur := h["Vary"]
-		has, star := scanVary(cur, n)
-		if has {
+	for _, s := range names {
+		if isName(s) { // the common case: no list to split
+			if !addVaryName(h, s) {
+				return
+			}
 			continue
 		}
-		if star {
-			return
+		for n := range Elements([]string{s}) {
+			if !addVaryName(h, n) {
+				return
+			}
 		}
-		if n == "*" {
-			h["Vary"] = []string{"*"}
-			return
-		}
-		h["Vary"] = append(cur[:len(cur):len(cur)], n)
 	}
+}
+
+// isName reports whether s is one non-empty list element as it stands: no
+// comma, no quote, no white space around it.
+func isName(s string) bool {
+	return s != "" && !IsOWS(s[0]) && !IsOWS(s[len(s)-1]) &&
+		strings.IndexByte(s, ',') < 0 && strings.IndexByte(s, '"') < 0
+}
+
+// addVaryName adds the element n to Vary (see AddVary). It reports false
+// when Vary holds "*" afterwards: nothing more can be added.
+func addVaryName(h http.Header, n string) bool {
+	cur := h["Vary"]
+	has, star := scanVary(cur, n)
+	switch {
+	case has:
+		return true
+	case star:
+		return false
+	case n == "*":
+		h["Vary"] = []string{"*"}
+		return false
+	}
+	h["Vary"] = appendVary(cur, n)
+	return true
+}
+
+// varySlabs back the Vary values AddVary builds (see internal/slots): each
+// response gets lines of its own without an allocation per merge.
+var varySlabs slots.Pool
+
+// maxSlabVary is the longest Vary (in lines) whose copy comes from a slab;
+// a longer one is copied into a fresh array.
+const maxSlabVary = 16
+
+// appendVary returns cur with n appended, in a new backing array: cur's may
+// be shared with another header map.
+func appendVary(cur []string, n string) []string {
+	if len(cur) >= maxSlabVary {
+		return append(cur[:len(cur):len(cur)], n)
+	}
+	sl := varySlabs.Get(len(cur) + 1)
+	v := sl.TakeAppend(cur, n)
+	varySlabs.Put(sl)
+	return v
 }
 
 // scanVary reports, in one pass over the Vary lines, whether they list name
 // (case-insensitively) and whether they list "*".
 func scanVary(values []string, name string) (has, star bool) {
 	for _, v := range values {
+		if v == name { // a line the httpmw packages added
+			return true, star
+		}
 		for v != "" {
 			var e string
 			e, v = NextElement(v)

@@ -59,5 +59,17 @@ func (s *Slab) TakeAll(vs []string) []string {
 	return s.vals[i:s.n:s.n]
 }
 
+// TakeAppend stores vs and then v in consecutive free values and returns
+// them as one slice whose capacity is its length (append(vs, v) into a
+// value no other response shares). The caller must have reserved
+// len(vs)+1 values with Get.
+func (s *Slab) TakeAppend(vs []string, v string) []string {
+	i := s.n
+	s.n += copy(s.vals[i:], vs)
+	s.vals[s.n] = v
+	s.n++
+	return s.vals[i:s.n:s.n]
+}
+
 // Free reports how many values s has left.
 func (s *Slab) Free() int { return Size - s.n }

@@ -88,15 +88,14 @@ func PeersChain(h http.Handler) (http.Handler, error) {
 		return nil, err
 	}
 	sec := secure.New(secure.Options{
-		STSSeconds:                    31536000,
-		STSIncludeSubdomains:          true,
-		ContentTypeNosniff:            true,
-		ReferrerPolicy:                "same-origin",
-		PermissionsPolicy:             security.DefaultPermissions().String(),
-		ContentSecurityPolicy:         "default-src 'self'; base-uri 'self'; object-src 'none'; frame-ancestors 'self'; form-action 'self'",
-		CrossOriginOpenerPolicy:       "same-origin",
-		CrossOriginResourcePolicy:     "same-origin",
-		XPermittedCrossDomainPolicies: "none",
+		STSSeconds:                31536000,
+		STSIncludeSubdomains:      true,
+		ContentTypeNosniff:        true,
+		ReferrerPolicy:            "same-origin",
+		PermissionsPolicy:         security.DefaultPermissions().String(),
+		ContentSecurityPolicy:     "default-src 'self'; base-uri 'self'; object-src 'none'; frame-ancestors 'self'; form-action 'self'",
+		CrossOriginOpenerPolicy:   "same-origin",
+		CrossOriginResourcePolicy: "same-origin",
 	})
 	co := rscors.New(rscors.Options{AllowedOrigins: []string{ChainOrigin}})
 	rl := httprate.LimitBy(chainLimit, time.Second, peerIP) // the peer address, as ratelimit's default

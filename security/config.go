@@ -103,9 +103,12 @@ type Config struct {
 	// prefetching the hosts of links on HTTPS pages, the pages whose DNS
 	// traffic it would keep private.
 	DNSPrefetchControl string
-	// PermittedCrossDomainPolicies is X-Permitted-Cross-Domain-Policies:
-	// "none" (default), "master-only", "by-content-type", "by-ftp-filename",
-	// "all" or "none-this-response".
+	// PermittedCrossDomainPolicies is X-Permitted-Cross-Domain-Policies,
+	// opt-in: "none", "master-only", "by-content-type", "by-ftp-filename",
+	// "all" or "none-this-response". Empty: not sent. It tells Adobe Flash
+	// and Acrobat which crossdomain.xml policy files to honour; no browser
+	// reads it (Flash is gone, and browsers' PDF viewers ignore policy
+	// files), and without a policy file on the site it changes nothing.
 	PermittedCrossDomainPolicies string
 
 	// DisableXSSAuditor sends "X-XSS-Protection: 0", which turns off the
@@ -314,7 +317,7 @@ func compile(cfg Config) (*compiled, error) {
 		"require-corp", "credentialless", "unsafe-none")
 	oac := enum("OriginAgentCluster", cfg.OriginAgentCluster, "", "?1", "?0")
 	dns := enum("DNSPrefetchControl", cfg.DNSPrefetchControl, "", "off", "on")
-	xdp := enum("PermittedCrossDomainPolicies", cfg.PermittedCrossDomainPolicies, "none",
+	xdp := enum("PermittedCrossDomainPolicies", cfg.PermittedCrossDomainPolicies, "",
 		"none", "master-only", "by-content-type", "by-ftp-filename", "all", "none-this-response")
 	if coep != "" && omit[hdrCOEP] {
 		ck.bad("CrossOriginEmbedderPolicy: set, but Cross-Origin-Embedder-Policy is in Omit (value %q)", coep)
@@ -324,6 +327,9 @@ func compile(cfg Config) (*compiled, error) {
 	}
 	if dns != "" && omit[hdrDNSPrefetch] {
 		ck.bad("DNSPrefetchControl: set, but X-DNS-Prefetch-Control is in Omit (value %q)", dns)
+	}
+	if xdp != "" && omit[hdrCrossDomain] {
+		ck.bad("PermittedCrossDomainPolicies: set, but X-Permitted-Cross-Domain-Policies is in Omit (value %q)", xdp)
 	}
 
 	if len(ck.errs) > 0 {

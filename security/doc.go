@@ -10,7 +10,6 @@
 //	Permissions-Policy: accelerometer=(), browsing-topics=(), camera=(), ... usb=()
 //	Cross-Origin-Opener-Policy: same-origin
 //	Cross-Origin-Resource-Policy: same-origin
-//	X-Permitted-Cross-Domain-Policies: none
 //
 // and HTTPS responses also get Strict-Transport-Security: max-age=31536000;
 // includeSubDomains. HSTS is never sent over plain HTTP (RFC 6797 §7.2); a
@@ -28,7 +27,7 @@
 //
 // Every field costs every response (a server spends about a microsecond on
 // each, and Go's header map grows at the 15th; see bench/README.md), so the
-// defaults leave out what current browsers ignore. helmet sends these three;
+// defaults leave out what current browsers ignore. helmet sends these four;
 // here they are opt-in:
 //
 //   - X-Frame-Options: browsers ignore it when the enforced policy has
@@ -41,9 +40,13 @@
 //   - X-DNS-Prefetch-Control: off: non-standard, and browsers already skip
 //     the DNS prefetching of links on HTTPS pages, the pages whose lookups it
 //     would keep private (Config.DNSPrefetchControl).
+//   - X-Permitted-Cross-Domain-Policies: none: read by Adobe Flash (gone)
+//     and Acrobat, for crossdomain.xml policy files, not by browsers or
+//     their PDF viewers; a site without a policy file gains nothing
+//     (Config.PermittedCrossDomainPolicies).
 //
 // The Observatory counts frame-ancestors as X-Frame-Options, and scores
-// neither of the other two: the grade above is the same with or without
+// none of the other three: the grade above is the same with or without
 // them.
 //
 // # HTTPS redirect

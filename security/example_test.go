@@ -46,7 +46,6 @@ func Example() {
 	// Referrer-Policy: same-origin
 	// Strict-Transport-Security: max-age=31536000; includeSubDomains
 	// X-Content-Type-Options: nosniff
-	// X-Permitted-Cross-Domain-Policies: none
 }
 
 var page = template.Must(template.New("page").Parse(`<!doctype html>

@@ -28,14 +28,13 @@ const defaultCSP = "default-src 'self'; base-uri 'self'; object-src 'none'; fram
 
 // defaultHeaders is what the zero Config sends on an HTTPS response.
 var defaultHeaders = map[string]string{
-	"Strict-Transport-Security":         "max-age=31536000; includeSubDomains",
-	"Content-Security-Policy":           defaultCSP,
-	"X-Content-Type-Options":            "nosniff",
-	"Referrer-Policy":                   "same-origin",
-	"Permissions-Policy":                "accelerometer=(), browsing-topics=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), hid=(), magnetometer=(), microphone=(), midi=(), payment=(), serial=(), usb=()",
-	"Cross-Origin-Opener-Policy":        "same-origin",
-	"Cross-Origin-Resource-Policy":      "same-origin",
-	"X-Permitted-Cross-Domain-Policies": "none",
+	"Strict-Transport-Security":    "max-age=31536000; includeSubDomains",
+	"Content-Security-Policy":      defaultCSP,
+	"X-Content-Type-Options":       "nosniff",
+	"Referrer-Policy":              "same-origin",
+	"Permissions-Policy":           "accelerometer=(), browsing-topics=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), hid=(), magnetometer=(), microphone=(), midi=(), payment=(), serial=(), usb=()",
+	"Cross-Origin-Opener-Policy":   "same-origin",
+	"Cross-Origin-Resource-Policy": "same-origin",
 }
 
 func ok(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) }
@@ -411,7 +410,7 @@ func TestHandlerOverridesHeaderForOneRoute(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/embed", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", "default-src 'self'; frame-ancestors https://partner.example")
-		w.Header().Del("X-Permitted-Cross-Domain-Policies")
+		w.Header().Del("Cross-Origin-Opener-Policy")
 		w.Header().Set("Cross-Origin-Resource-Policy", "cross-origin")
 	})
 	mux.HandleFunc("/", ok)
@@ -421,8 +420,8 @@ func TestHandlerOverridesHeaderForOneRoute(t *testing.T) {
 	if got := rec.Header().Get("Content-Security-Policy"); got != "default-src 'self'; frame-ancestors https://partner.example" {
 		t.Errorf("overridden CSP = %q", got)
 	}
-	if _, has := rec.Header()["X-Permitted-Cross-Domain-Policies"]; has {
-		t.Error("deleted X-Permitted-Cross-Domain-Policies came back")
+	if _, has := rec.Header()["Cross-Origin-Opener-Policy"]; has {
+		t.Error("deleted Cross-Origin-Opener-Policy came back")
 	}
 	if got := rec.Header().Get("Cross-Origin-Resource-Policy"); got != "cross-origin" {
 		t.Errorf("CORP = %q, want the handler's cross-origin", got)

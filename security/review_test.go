@@ -142,11 +142,11 @@ func TestEveryHeaderAtOnce(t *testing.T) {
 		m := mustNew(t, security.Config{
 			CSP: csp, CSPReportOnly: csp, ReportingEndpoints: []security.Endpoint{{Name: "csp", URL: "/csp"}},
 			CrossOriginEmbedderPolicy: "credentialless", DisableXSSAuditor: true,
-			FrameOptions: "SAMEORIGIN", OriginAgentCluster: "?1", DNSPrefetchControl: "off",
+			FrameOptions: "SAMEORIGIN", OriginAgentCluster: "?1", DNSPrefetchControl: "off", PermittedCrossDomainPolicies: "none",
 		})
 		hdr := serve(m.Handler(http.HandlerFunc(ok)), httpsReq("GET", "https://example.com/")).Header()
 		got := flat(t, hdr)
-		for _, k := range []string{"Strict-Transport-Security", "Content-Security-Policy", "Content-Security-Policy-Report-Only", "Reporting-Endpoints", "Cross-Origin-Embedder-Policy", "X-Xss-Protection", "X-Frame-Options", "Origin-Agent-Cluster", "X-Dns-Prefetch-Control"} {
+		for _, k := range []string{"Strict-Transport-Security", "Content-Security-Policy", "Content-Security-Policy-Report-Only", "Reporting-Endpoints", "Cross-Origin-Embedder-Policy", "X-Xss-Protection", "X-Frame-Options", "Origin-Agent-Cluster", "X-Dns-Prefetch-Control", "X-Permitted-Cross-Domain-Policies"} {
 			if got[k] == "" {
 				t.Errorf("%s missing: %v", k, got)
 			}
@@ -155,12 +155,13 @@ func TestEveryHeaderAtOnce(t *testing.T) {
 }
 
 // TestFieldsBrowsersIgnoreAreOptIn: Origin-Agent-Cluster (Chromium's default
-// since 115, read by no other engine) and X-DNS-Prefetch-Control
-// (non-standard; browsers skip link prefetching on HTTPS pages anyway) are
-// sent only when configured, and configuring one that Omit lists is an
-// error, as for every other explicit field.
+// since 115, read by no other engine), X-DNS-Prefetch-Control (non-standard;
+// browsers skip link prefetching on HTTPS pages anyway) and
+// X-Permitted-Cross-Domain-Policies (read by Flash and Acrobat, not by
+// browsers) are sent only when configured, and configuring one that Omit
+// lists is an error, as for every other explicit field.
 func TestFieldsBrowsersIgnoreAreOptIn(t *testing.T) {
-	for _, k := range []string{"Origin-Agent-Cluster", "X-DNS-Prefetch-Control"} {
+	for _, k := range []string{"Origin-Agent-Cluster", "X-DNS-Prefetch-Control", "X-Permitted-Cross-Domain-Policies"} {
 		if got := headerOf(t, security.Config{}, k); got != "" {
 			t.Errorf("default %s = %q, want none", k, got)
 		}
@@ -177,6 +178,7 @@ func TestFieldsBrowsersIgnoreAreOptIn(t *testing.T) {
 	}{
 		{security.Config{OriginAgentCluster: "?1", Omit: []string{"origin-agent-cluster"}}, `OriginAgentCluster: set, but Origin-Agent-Cluster is in Omit (value "?1")`},
 		{security.Config{DNSPrefetchControl: "on", Omit: []string{"X-DNS-Prefetch-Control"}}, `DNSPrefetchControl: set, but X-DNS-Prefetch-Control is in Omit (value "on")`},
+		{security.Config{PermittedCrossDomainPolicies: "none", Omit: []string{"X-Permitted-Cross-Domain-Policies"}}, `PermittedCrossDomainPolicies: set, but X-Permitted-Cross-Domain-Policies is in Omit (value "none")`},
 	} {
 		if _, err := security.New(tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: error %v, want %q", tc.cfg, err, tc.want)

@@ -10,7 +10,6 @@ import (
 	"sync"
 
 	"github.com/jiec/httpmw/internal/header"
-	"github.com/jiec/httpmw/internal/slots"
 	"github.com/jiec/httpmw/internal/writer"
 )
 
@@ -44,10 +43,6 @@ var (
 	_ writer.BodyInterceptor = (*cacheWriter)(nil)
 
 	writerPool = sync.Pool{New: func() any { return new(cacheWriter) }}
-
-	// tagSlabs back the generated ETag values: one of its own per
-	// response, no allocation per request (internal/slots).
-	tagSlabs slots.Pool
 )
 
 func getWriter() *cacheWriter { return writerPool.Get().(*cacheWriter) }
@@ -259,9 +254,7 @@ func (w *cacheWriter) setTag(h http.Header) (noBody bool) {
 	// would differ from GET's (RFC 9110 §9.3.2).
 	noBody = w.r.Method == http.MethodHead && w.held.n == 0 && !(len(h["Content-Length"]) == 1 && h["Content-Length"][0] == "0")
 	if !noBody {
-		sl := tagSlabs.Get(1)
-		h["Etag"] = sl.Take(w.tag())
-		tagSlabs.Put(sl)
+		h["Etag"] = []string{w.tag()}
 	}
 	return noBody
 }

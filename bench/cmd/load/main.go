@@ -6,8 +6,11 @@
 // with -write, puts it into bench/README.md between the load markers. Besides
 // the load tools' figures it reports the server process's CPU time per
 // request (getrusage around each run), which a busy machine disturbs far
-// less than requests/s; -cpuprofile writes a profile of each server's last
-// run per case, and -run picks cases by name:
+// less than requests/s. Each chain runs in a process of its own (this
+// command, re-executed with -serve), so that one chain's garbage, pools and
+// heap size do not bill another, and the order of the three rotates from
+// round to round. -cpuprofile writes a profile of each server's last run
+// per case, and -run picks cases by name:
 //
 //	go run ./cmd/load -run 'h2c 2k' -d 3s -cpuprofile /tmp/prof
 //
@@ -21,10 +24,10 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"net/http"
@@ -49,7 +52,11 @@ func main() {
 	write := flag.String("write", "", "README file whose load section is replaced by the table")
 	profDir := flag.String("cpuprofile", "", "directory for a CPU profile of each server's last run per case")
 	only := flag.String("run", "", "run only the cases whose name matches this regular expression (no -write)")
+	serveName := flag.String("serve", "", "internal: serve the named chain (bare, httpmw, peers) and print its addresses")
 	flag.Parse()
+	if *serveName != "" {
+		log.Fatal(serve(*serveName))
+	}
 	match, err := regexp.Compile(*only)
 	if err != nil {
 		log.Fatal(err)
@@ -73,12 +80,13 @@ func main() {
 		}
 		res := map[string][]result{}
 		for i := 0; i < *runs; i++ {
-			for _, s := range servers { // interleaved: bare, ours, peers, bare, ...
+			for j := range servers { // interleaved, the order rotating: bare, ours, peers; ours, peers, bare; ...
+				s := servers[(i+j)%len(servers)]
 				var prof string
 				if *profDir != "" && i == *runs-1 {
 					prof = filepath.Join(*profDir, strings.NewReplacer(" ", "-", "=", "-").Replace(s.name+" "+c.name)+".prof")
 				}
-				r, err := measure(c, s.url, *dur, *conns, prof)
+				r, err := measure(c, s, *dur, *conns, prof)
 				if err != nil {
 					log.Fatalf("%s %s: %v", s.name, c.name, err)
 				}
@@ -125,43 +133,95 @@ func ensureTools() error {
 	return nil
 }
 
-type server struct{ name, url string }
+// server is a chain served by a child process: url is where it serves,
+// ctl its control listener (CPU time, profiles).
+type server struct{ name, url, ctl string }
 
+// startServers starts one child process per chain and returns them in the
+// order bare, httpmw, peers.
 func startServers() ([]server, func(), error) {
-	h := bench.Handler()
-	ours, err := bench.OursChain(h)
-	if err != nil {
-		return nil, nil, err
-	}
-	peers, err := bench.PeersChain(h)
+	exe, err := os.Executable()
 	if err != nil {
 		return nil, nil, err
 	}
 	var servers []server
-	var stops []func()
+	var cmds []*exec.Cmd
 	stop := func() {
-		for _, s := range stops {
-			s()
+		for _, c := range cmds {
+			_ = c.Process.Kill()
+			_ = c.Wait()
 		}
 	}
-	for _, s := range []struct {
-		name string
-		h    http.Handler
-	}{{"bare", h}, {"httpmw", ours}, {"peers", peers}} {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+	for _, name := range []string{"bare", "httpmw", "peers"} {
+		cmd := exec.Command(exe, "-serve", name)
+		cmd.Stderr = os.Stderr
+		out, err := cmd.StdoutPipe()
 		if err != nil {
 			stop()
 			return nil, nil, err
 		}
-		srv := &http.Server{Handler: s.h, ReadHeaderTimeout: 10 * time.Second}
-		srv.Protocols = new(http.Protocols)
-		srv.Protocols.SetHTTP1(true)
-		srv.Protocols.SetUnencryptedHTTP2(true)
-		go func() { _ = srv.Serve(ln) }()
-		stops = append(stops, func() { _ = srv.Shutdown(context.Background()) })
-		servers = append(servers, server{s.name, "http://" + ln.Addr().String()})
+		if err := cmd.Start(); err != nil {
+			stop()
+			return nil, nil, err
+		}
+		cmds = append(cmds, cmd)
+		var addr, ctl string
+		if _, err := fmt.Fscan(bufio.NewReader(out), &addr, &ctl); err != nil {
+			stop()
+			return nil, nil, fmt.Errorf("load: server %s: %w", name, err)
+		}
+		servers = append(servers, server{name, "http://" + addr, "http://" + ctl})
 	}
 	return servers, stop, nil
+}
+
+// serve is the child process: it serves the chain name over HTTP/1.1 and
+// h2c, and on a second listener its CPU time (/cpu, nanoseconds) and CPU
+// profiles (/profile?seconds=N). It prints both addresses and serves until
+// killed.
+func serve(name string) error {
+	h := bench.Handler()
+	var err error
+	switch name {
+	case "httpmw":
+		h, err = bench.OursChain(h)
+	case "peers":
+		h, err = bench.PeersChain(h)
+	case "bare":
+	default:
+		err = fmt.Errorf("load: unknown chain %q", name)
+	}
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	ctl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/cpu", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprint(w, cpuTime().Nanoseconds())
+	})
+	mux.HandleFunc("/profile", func(w http.ResponseWriter, r *http.Request) {
+		sec, _ := strconv.Atoi(r.URL.Query().Get("seconds"))
+		if err := pprof.StartCPUProfile(w); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		time.Sleep(time.Duration(sec) * time.Second) // the profile's length: the load run's
+		pprof.StopCPUProfile()
+	})
+	go func() { _ = http.Serve(ctl, mux) }()
+	fmt.Println(ln.Addr(), ctl.Addr())
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv.Protocols = new(http.Protocols)
+	srv.Protocols.SetHTTP1(true)
+	srv.Protocols.SetUnencryptedHTTP2(true)
+	return srv.Serve(ln)
 }
 
 type result struct {
@@ -171,32 +231,66 @@ type result struct {
 	n        int     // requests completed
 }
 
-// measure runs c against the server at base and adds the process's CPU time
-// per request to the load tool's figures: the three servers share this
-// process but only one is loaded at a time, and CPU per request varies far
-// less than requests/s when the load tool competes for the same cores.
-// With a non-empty prof it writes a CPU profile of the run there.
-func measure(c loadCase, base string, d time.Duration, conns int, prof string) (result, error) {
+// measure runs c against s and adds the server process's CPU time per
+// request to the load tool's figures: CPU per request varies far less than
+// requests/s when the load tool competes for the same cores. With a
+// non-empty prof it writes a CPU profile of the server during the run
+// there.
+func measure(c loadCase, s server, d time.Duration, conns int, prof string) (result, error) {
+	profDone := make(chan error, 1)
 	if prof != "" {
-		f, err := os.Create(prof)
-		if err != nil {
-			return result{}, err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return result{}, err
-		}
-		defer pprof.StopCPUProfile()
+		go func() { profDone <- fetchTo(s.ctl+"/profile?seconds="+strconv.Itoa(int(d.Seconds())), prof) }()
+	} else {
+		profDone <- nil
 	}
-	before := cpuTime()
-	r, err := c.run(base+c.path, d, conns)
+	before, err := serverCPU(s)
+	if err != nil {
+		return result{}, err
+	}
+	r, err := c.run(s.url+c.path, d, conns)
+	if err != nil {
+		return r, err
+	}
+	after, err := serverCPU(s)
 	if err != nil {
 		return r, err
 	}
 	if r.n > 0 {
-		r.cpu = float64((cpuTime() - before).Nanoseconds()) / 1e3 / float64(r.n)
+		r.cpu = float64((after - before).Nanoseconds()) / 1e3 / float64(r.n)
 	}
-	return r, nil
+	return r, <-profDone
+}
+
+// serverCPU asks the server process for its CPU time.
+func serverCPU(s server) (time.Duration, error) {
+	resp, err := http.Get(s.ctl + "/cpu")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var ns int64
+	if _, err := fmt.Fscan(resp.Body, &ns); err != nil {
+		return 0, fmt.Errorf("load: CPU time of %s: %w", s.name, err)
+	}
+	return time.Duration(ns), nil
+}
+
+// fetchTo saves the body at url into the file path.
+func fetchTo(url, path string) error {
+	resp, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func cpuTime() time.Duration {

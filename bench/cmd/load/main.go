@@ -35,6 +35,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -91,7 +92,8 @@ func main() {
 					log.Fatalf("%s %s: %v", s.name, c.name, err)
 				}
 				res[s.name] = append(res[s.name], r)
-				log.Printf("%-28s %-6s %9.0f req/s p50 %v p99 %v, server CPU %.1f µs/req", c.name, s.name, r.rps, r.p50, r.p99, r.cpu)
+				log.Printf("%-28s %-6s %9.0f req/s p50 %v p99 %v, server CPU %.1f µs/req, %.0f B in %.1f allocs/req, %.1f GCs per 10k req",
+					c.name, s.name, r.rps, r.p50, r.p99, r.cpu, r.allocB, r.allocN, r.gcs)
 			}
 		}
 		rows = append(rows, row{name: c.name, bare: median(res["bare"]), ours: median(res["httpmw"]), peers: median(res["peers"]),
@@ -204,7 +206,9 @@ func serve(name string) error {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/cpu", func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprint(w, cpuTime().Nanoseconds())
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		fmt.Fprint(w, cpuTime().Nanoseconds(), ms.TotalAlloc, ms.Mallocs, ms.NumGC)
 	})
 	mux.HandleFunc("/profile", func(w http.ResponseWriter, r *http.Request) {
 		sec, _ := strconv.Atoi(r.URL.Query().Get("seconds"))
@@ -229,6 +233,9 @@ type result struct {
 	p50, p99 time.Duration
 	cpu      float64 // server process CPU time (user+sys) per request, µs
 	n        int     // requests completed
+	// Heap allocated per request (bytes, objects) and GC cycles per 10k
+	// requests in the server process, logged with each run.
+	allocB, allocN, gcs float64
 }
 
 // measure runs c against s and adds the server process's CPU time per
@@ -255,24 +262,31 @@ func measure(c loadCase, s server, d time.Duration, conns int, prof string) (res
 	if err != nil {
 		return r, err
 	}
-	if r.n > 0 {
-		r.cpu = float64((after - before).Nanoseconds()) / 1e3 / float64(r.n)
+	if n := float64(r.n); n > 0 {
+		r.cpu = float64(after.cpu-before.cpu) / 1e3 / n
+		r.allocB = float64(after.bytes-before.bytes) / n
+		r.allocN = float64(after.objects-before.objects) / n
+		r.gcs = float64(after.gcs-before.gcs) / n * 1e4
 	}
 	return r, <-profDone
 }
 
-// serverCPU asks the server process for its CPU time.
-func serverCPU(s server) (time.Duration, error) {
+// usage is what a server process reports about itself: CPU time (ns) and
+// the runtime's cumulative allocation counters.
+type usage struct{ cpu, bytes, objects, gcs uint64 }
+
+// serverCPU asks the server process for its CPU time and allocations.
+func serverCPU(s server) (usage, error) {
 	resp, err := http.Get(s.ctl + "/cpu")
 	if err != nil {
-		return 0, err
+		return usage{}, err
 	}
 	defer resp.Body.Close()
-	var ns int64
-	if _, err := fmt.Fscan(resp.Body, &ns); err != nil {
-		return 0, fmt.Errorf("load: CPU time of %s: %w", s.name, err)
+	var u usage
+	if _, err := fmt.Fscan(resp.Body, &u.cpu, &u.bytes, &u.objects, &u.gcs); err != nil {
+		return usage{}, fmt.Errorf("load: CPU time of %s: %w", s.name, err)
 	}
-	return time.Duration(ns), nil
+	return u, nil
 }
 
 // fetchTo saves the body at url into the file path.

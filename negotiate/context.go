@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-
-	"github.com/jiec/httpmw/internal/writer"
 )
 
 // Choice is the outcome of the negotiation for one request. A dimension the
@@ -32,9 +30,6 @@ type ctxKey struct{}
 type value struct {
 	req http.Request
 	context.Context
-	w      writer.Writer // what the handler writes to
-	c      *compiled
-	hd     http.Header // w.Header() before next, for Vary after it
 	choice Choice
 	vary   [1]string
 	lang   [1]string

@@ -2,8 +2,10 @@ package negotiate
 
 import (
 	"net/http"
+	"sync"
 
 	"github.com/jiec/httpmw/internal/header"
+	"github.com/jiec/httpmw/internal/writer"
 )
 
 // Middleware negotiates the representation of every response: media type,
@@ -27,45 +29,61 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 	if m == nil || m.c == nil {
 		return next
 	}
-	return &handler{c: m.c, next: next}
+	return &handler{c: m.c, next: next, pool: sync.Pool{New: func() any { return new(writer.Writer) }}}
 }
 
 type handler struct {
 	c    *compiled
 	next http.Handler
+	pool sync.Pool // *writer.Writer, for Vary when no httpmw Writer is outside
 }
 
 // ServeHTTP stays on the stack while next runs (HTTP/2 serves every
 // request on a new goroutine, whose small stack is copied as it grows): it
 // keeps only the per-request value; the negotiation runs in begin.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	v := h.begin(w, r)
-	if v == nil {
-		return
-	}
-	h.next.ServeHTTP(&v.w, &v.req)
-	if !v.w.Committed() {
-		// net/http commits 200 after the handler returns: Header has not
-		// run. (After a hijack the header map is no longer sent.)
-		v.c.ensureVary(v.hd)
+	v, own := h.begin(w, r)
+	switch {
+	case v == nil:
+	case own:
+		h.serveOwn(w, v)
+	default:
+		h.next.ServeHTTP(w, &v.req) // Vary registered on the httpmw Writer outside
 	}
 }
 
-// begin negotiates and sets the fields of the response before next runs.
-// It returns the per-request value, or nil when it answered 406. The
-// negotiation's large frame (newValue) is gone before w.Header() walks down
-// the writers below.
+// serveOwn runs next on a pooled Writer that merges the negotiated names
+// into Vary when the status is committed (or when next returns without
+// committing one): there is no httpmw Writer outside to register them on.
 //
 //go:noinline
-func (h *handler) begin(w http.ResponseWriter, r *http.Request) *value {
+func (h *handler) serveOwn(w http.ResponseWriter, v *value) {
+	ww := h.pool.Get().(*writer.Writer)
+	ww.Reset(w, nil)
+	ww.Vary(h.c.varyNames)
+	h.next.ServeHTTP(ww, &v.req)
+	ww.Done()
+	ww.Reset(nil, nil)
+	h.pool.Put(ww)
+}
+
+// begin negotiates and sets the fields of the response before next runs.
+// It returns the per-request value, or nil when it answered 406, and
+// whether next needs a Writer of ours for Vary (own): the negotiated names
+// are registered on the httpmw Writer outside when there is one, which
+// merges them into Vary however next edits the field. The negotiation's
+// large frame (newValue) is gone before w.Header() walks down the writers
+// below.
+//
+//go:noinline
+func (h *handler) begin(w http.ResponseWriter, r *http.Request) (v *value, own bool) {
 	c := h.c
 	v, d := h.newValue(r)
 	if v == nil {
 		c.refuse(w, r, d)
-		return nil
+		return nil, false
 	}
 	hd := w.Header()
-	v.hd = hd
 	c.addVary(hd, v.vary[:])
 	if v.choice.Language != "" {
 		if _, ok := hd["Content-Language"]; !ok {
@@ -73,11 +91,9 @@ func (h *handler) begin(w http.ResponseWriter, r *http.Request) *value {
 			hd["Content-Language"] = v.lang[:1:1]
 		}
 	}
-	v.w.Reset(w, nil)
 	// Merged into Vary again when the handler commits its status, in case
 	// it replaced or deleted Vary.
-	v.w.Vary(c.varyNames)
-	return v
+	return v, !writer.Vary(w, c.varyNames)
 }
 
 // newValue negotiates every dimension and returns the per-request value
@@ -99,7 +115,7 @@ func (h *handler) newValue(r *http.Request) (*value, int) {
 		}
 		idx[d] = i
 	}
-	v := &value{Context: r.Context(), c: c}
+	v := &value{Context: r.Context()}
 	// WithContext is inlined and its copy does not escape: the request
 	// lives in v, allocated with it.
 	v.req = *r.WithContext(v)
@@ -125,12 +141,6 @@ func (h *handler) newValue(r *http.Request) (*value, int) {
 func (c *compiled) refuse(w http.ResponseWriter, r *http.Request, d int) {
 	c.addVary(w.Header(), make([]string, 1))
 	c.notAcceptable(w, r, d)
-}
-
-// ensureVary merges the negotiated field names into Vary (for the handler
-// that replaced or deleted it).
-func (c *compiled) ensureVary(h http.Header) {
-	header.AddVary(h, c.varyNames...)
 }
 
 // addVary merges the negotiated field names into Vary; buf (len 1) backs

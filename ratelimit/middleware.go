@@ -63,7 +63,7 @@ const (
 // and the bytes they point to (written once, never changed afterwards).
 type request struct {
 	vals [6]string // RateLimit, Retry-After, 3 legacy, RateLimit-Policy
-	buf  [200]byte
+	buf  [96]byte  // one policy's RateLimit, Retry-After and the legacy fields fit; longer values are allocated (commit)
 	n    int
 	key  string // with a concurrency slot held while next runs
 }

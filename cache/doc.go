@@ -45,11 +45,11 @@
 //     (streaming), is passed through without an ETag and is never held in
 //     full; the preconditions are still evaluated, against its
 //     Last-Modified, before its status goes out. A held body goes out with
-//     its Content-Length, never chunked: above 2 KiB the middleware sets
-//     the field, and up to 2 KiB net/http sets it (HTTP/1.1 and HTTP/2
-//     measure a body that is in their buffer whole when the handler
-//     returns), so the header map does not carry a field the server sends
-//     anyway; a handler's own Content-Length is kept.
+//     its Content-Length, never chunked: the middleware sets the field
+//     (a handler's own Content-Length is kept), also up to 2 KiB, which
+//     net/http would measure itself only if nothing flushed the response
+//     before the whole chain returned (a layer outside may flush after its
+//     handler).
 //
 // # Preconditions
 //

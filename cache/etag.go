@@ -265,15 +265,13 @@ func (w *cacheWriter) setTag(h http.Header) (noBody bool) {
 //
 //go:noinline
 func (w *cacheWriter) setLength(h http.Header, noBody bool) {
-	if !noBody && w.held.n > serverMeasures && h["Content-Length"] == nil && h["Transfer-Encoding"] == nil && !hasTrailers(h) {
+	// Also for a small body: net/http measures one of up to 2 KiB itself
+	// only if nothing flushes it before the whole chain returns, and a
+	// layer outside may flush after its handler (it would go chunked).
+	if !noBody && h["Content-Length"] == nil && h["Transfer-Encoding"] == nil && !hasTrailers(h) {
 		h["Content-Length"] = []string{strconv.Itoa(w.held.n)}
 	}
 }
-
-// serverMeasures is the largest body whose length net/http sets itself
-// when the handler writes it whole before it returns (HTTP/1.1's
-// bufferBeforeChunkingSize; HTTP/2 buffers 4 KiB).
-const serverMeasures = 2048
 
 // hasTrailers reports whether the handler declared or set trailers.
 func hasTrailers(h http.Header) bool {

@@ -57,6 +57,9 @@
 // The redirect goes to https's default port unless Config.RedirectPort names
 // another; the plain-HTTP request's port is never kept (behind a proxy the
 // public port is 80, and a development server's :8080 cannot also be TLS).
+// The redirect and the 421 carry every field but HSTS, the policies too (with
+// a nonce of their own when the policy has one; the ErrorHandler's request
+// carries it), so their frame-ancestors stands in for X-Frame-Options.
 //
 // # Configuration decisions
 //

@@ -185,3 +185,36 @@ func TestFieldsBrowsersIgnoreAreOptIn(t *testing.T) {
 		}
 	}
 }
+
+// TestOwnAnswersOfANoncePolicyKeepFramingProtection: X-Frame-Options is left
+// out because the enforced CSP's frame-ancestors covers framing, so every
+// response without it must carry that CSP. The middleware's own answers over
+// plain HTTP (the 301/308 redirect and the 421 for another host, a
+// problem+json page a frame can show) carried neither with a nonce policy:
+// its CSP is built per request and was missing there.
+func TestOwnAnswersOfANoncePolicyKeepFramingProtection(t *testing.T) {
+	nonced := security.DefaultPolicy().Set(security.ScriptSrc, security.RequestNonce, security.StrictDynamic)
+	m := mustNew(t, security.Config{RedirectHosts: []string{"example.com"}, CSP: nonced, CSPReportOnly: nonced})
+	h := m.Handler(http.HandlerFunc(ok))
+	for _, tc := range []struct {
+		host string
+		want int
+	}{{"example.com", http.StatusMovedPermanently}, {"evil.example", http.StatusMisdirectedRequest}} {
+		r := httptest.NewRequest("GET", "http://"+tc.host+"/", nil)
+		rec := serve(h, r)
+		if rec.Code != tc.want {
+			t.Fatalf("%s: status %d, want %d", tc.host, rec.Code, tc.want)
+		}
+		hdr := rec.Header()
+		csp := hdr.Get("Content-Security-Policy")
+		if !strings.Contains(csp, "frame-ancestors 'self'") && hdr.Get("X-Frame-Options") == "" {
+			t.Errorf("%d: no frame-ancestors and no X-Frame-Options: %q", tc.want, hdr)
+		}
+		if !strings.Contains(csp, "'nonce-") || hdr.Get("Content-Security-Policy-Report-Only") == "" {
+			t.Errorf("%d: CSP %q, report-only %q: want the policies with a nonce", tc.want, csp, hdr.Get("Content-Security-Policy-Report-Only"))
+		}
+		if hdr.Get("X-Content-Type-Options") != "nosniff" || hdr.Get("Strict-Transport-Security") != "" {
+			t.Errorf("%d: static fields wrong: %q", tc.want, hdr)
+		}
+	}
+}

@@ -68,28 +68,41 @@ func main() {
 	if err := ensureTools(); err != nil {
 		log.Fatal(err)
 	}
+	var cs []loadCase
+	for _, c := range cases() {
+		if match.MatchString(c.name) {
+			cs = append(cs, c)
+		}
+	}
+	if err := run(cs, *runs, *dur, *conns, *profDir, *write); err != nil {
+		log.Fatal(err) // after run stopped the server processes
+	}
+}
+
+// run measures the cases against the three server processes and prints
+// the table (and writes it into the file write, if set). The servers are
+// stopped before it returns, on error too: log.Fatal in its place would
+// exit without running the deferred stop and leave them serving.
+func run(cs []loadCase, runs int, dur time.Duration, conns int, profDir, write string) error {
 	servers, stop, err := startServers()
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	defer stop()
 
 	var rows []row
-	for _, c := range cases() {
-		if !match.MatchString(c.name) {
-			continue
-		}
+	for _, c := range cs {
 		res := map[string][]result{}
-		for i := 0; i < *runs; i++ {
+		for i := 0; i < runs; i++ {
 			for j := range servers { // interleaved, the order rotating: bare, ours, peers; ours, peers, bare; ...
 				s := servers[(i+j)%len(servers)]
 				var prof string
-				if *profDir != "" && i == *runs-1 {
-					prof = filepath.Join(*profDir, strings.NewReplacer(" ", "-", "=", "-").Replace(s.name+" "+c.name)+".prof")
+				if profDir != "" && i == runs-1 {
+					prof = filepath.Join(profDir, strings.NewReplacer(" ", "-", "=", "-").Replace(s.name+" "+c.name)+".prof")
 				}
-				r, err := measure(c, s, *dur, *conns, prof)
+				r, err := measure(c, s, dur, conns, prof)
 				if err != nil {
-					log.Fatalf("%s %s: %v", s.name, c.name, err)
+					return fmt.Errorf("%s %s: %w", s.name, c.name, err)
 				}
 				res[s.name] = append(res[s.name], r)
 				log.Printf("%-28s %-6s %9.0f req/s p50 %v p99 %v, server CPU %.1f µs/req, %.0f B in %.1f allocs/req, %.1f GCs per 10k req",
@@ -101,13 +114,12 @@ func main() {
 			p99: pairedRatio(res["httpmw"], res["peers"], func(r result) float64 { return float64(r.p99) }),
 			cpu: pairedRatio(res["httpmw"], res["peers"], func(r result) float64 { return r.cpu })})
 	}
-	table := render(rows, *dur, *runs, *conns)
+	table := render(rows, dur, runs, conns)
 	fmt.Print(table)
-	if *write != "" {
-		if err := replaceSection(*write, table); err != nil {
-			log.Fatal(err)
-		}
+	if write != "" {
+		return replaceSection(write, table)
 	}
+	return nil
 }
 
 // ensureTools installs wrk and h2load with apt-get when they are missing.
@@ -338,10 +350,13 @@ func cases() []loadCase {
 }
 
 func (c loadCase) run(url string, d time.Duration, conns int) (result, error) {
-	if c.proto == "h1" {
+	switch c.proto {
+	case "h1":
 		return runWrk(url, d, conns, c.gzip)
+	case "h2c":
+		return runH2load(url, d, conns, c.gzip)
 	}
-	return runH2load(url, d, conns, c.gzip)
+	return result{}, fmt.Errorf("load: unknown protocol %q", c.proto)
 }
 
 var (

@@ -34,7 +34,10 @@
 //     frame-ancestors (HTML, "check a navigation response's adherence to
 //     X-Frame-Options"), as the default policy has. It is still sent, as
 //     SAMEORIGIN, when the policy has no frame-ancestors; Config.FrameOptions
-//     sends it always.
+//     sends it always. The decision is made from the configured policy,
+//     before the handler runs: a handler that replaces the CSP of its route
+//     with one without frame-ancestors (or deletes it) sets X-Frame-Options
+//     itself, or keeps frame-ancestors in its policy.
 //   - Origin-Agent-Cluster: ?1 is what Chromium does by default since 115
 //     (2023), and no other engine reads the field (Config.OriginAgentCluster).
 //   - X-DNS-Prefetch-Control: off: non-standard, and browsers already skip

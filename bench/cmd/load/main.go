@@ -489,7 +489,7 @@ func pairedRatio(ours, peers []result, f func(result) float64) float64 {
 
 func render(rows []row, d time.Duration, runs, conns int) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Measured %s, %s per run, %d runs interleaved (bare, httpmw, peers), medians; ratios are medians of the per-round ratios; %d connections (h2load: -m10); `go run ./cmd/load`.\n\n",
+	fmt.Fprintf(&b, "Measured %s, %s per run, %d runs interleaved (bare, httpmw, peers, the order rotating per round; each chain in a process of its own), medians; ratios are medians of the per-round ratios; %d connections (h2load: -m10); `go run ./cmd/load`.\n\n",
 		time.Now().UTC().Format("2006-01-02"), d, runs, conns)
 	b.WriteString("| case | bare req/s (CPU/req) | httpmw req/s (p50 / p99; CPU/req) | peers req/s (p50 / p99; CPU/req) | req/s ours/peers | p99 ours/peers | CPU/req ours/peers |\n|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {

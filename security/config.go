@@ -121,6 +121,7 @@ type Config struct {
 	// "Cross-Origin-Resource-Policy" for assets other sites embed. Only
 	// headers this package sets are accepted, and not those the Config sets
 	// explicitly (CSP, CSPReportOnly, FrameOptions, CrossOriginEmbedderPolicy,
+	// OriginAgentCluster, DNSPrefetchControl, PermittedCrossDomainPolicies,
 	// DisableXSSAuditor, HSTS.Preload): New reports the contradiction.
 	Omit []string
 

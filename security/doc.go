@@ -73,8 +73,9 @@
 // frame-ancestors (DENY → 'none', SAMEORIGIN → 'self'); with an explicit CSP a
 // contradicting FrameOptions is an error. Omit cannot silently undo what the
 // Config sets explicitly: an explicit CSP, CSPReportOnly, FrameOptions,
-// CrossOriginEmbedderPolicy or DisableXSSAuditor whose header is in Omit is an
-// error (a nonce in an omitted policy would leave Nonce(ctx) pointless).
+// CrossOriginEmbedderPolicy, OriginAgentCluster, DNSPrefetchControl,
+// PermittedCrossDomainPolicies or DisableXSSAuditor whose header is in Omit
+// is an error (a nonce in an omitted policy would leave Nonce(ctx) pointless).
 // report-uri takes only absolute http(s) URLs and relative paths (never
 // javascript:, data: or "//host"), and sandbox is an error in a report-only
 // policy, where browsers ignore it (CSP3 §6.3.2).

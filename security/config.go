@@ -167,23 +167,22 @@ func (e *StatusError) Error() string { return "security: " + e.Detail }
 
 // Header names this package sets.
 const (
-	hdrHSTS           = "Strict-Transport-Security"
-	hdrCSP            = "Content-Security-Policy"
-	hdrCSPRO          = "Content-Security-Policy-Report-Only"
-	hdrReporting      = "Reporting-Endpoints"
-	hdrXCTO           = "X-Content-Type-Options"
-	hdrXFO            = "X-Frame-Options"
-	hdrReferrer       = "Referrer-Policy"
-	hdrPermissions    = "Permissions-Policy"
-	hdrCOOP           = "Cross-Origin-Opener-Policy"
-	hdrCORP           = "Cross-Origin-Resource-Policy"
-	hdrCOEP           = "Cross-Origin-Embedder-Policy"
-	hdrOAC            = "Origin-Agent-Cluster"
-	hdrDNSPrefetch    = "X-Dns-Prefetch-Control"
-	hdrCrossDomain    = "X-Permitted-Cross-Domain-Policies"
-	hdrXXSS           = "X-Xss-Protection"
-	hdrPoweredBy      = "X-Powered-By"
-	maxManagedHeaders = 15
+	hdrHSTS        = "Strict-Transport-Security"
+	hdrCSP         = "Content-Security-Policy"
+	hdrCSPRO       = "Content-Security-Policy-Report-Only"
+	hdrReporting   = "Reporting-Endpoints"
+	hdrXCTO        = "X-Content-Type-Options"
+	hdrXFO         = "X-Frame-Options"
+	hdrReferrer    = "Referrer-Policy"
+	hdrPermissions = "Permissions-Policy"
+	hdrCOOP        = "Cross-Origin-Opener-Policy"
+	hdrCORP        = "Cross-Origin-Resource-Policy"
+	hdrCOEP        = "Cross-Origin-Embedder-Policy"
+	hdrOAC         = "Origin-Agent-Cluster"
+	hdrDNSPrefetch = "X-Dns-Prefetch-Control"
+	hdrCrossDomain = "X-Permitted-Cross-Domain-Policies"
+	hdrXXSS        = "X-Xss-Protection"
+	hdrPoweredBy   = "X-Powered-By"
 )
 
 var managed = []string{

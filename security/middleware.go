@@ -85,17 +85,9 @@ func (h *handler) begin(w http.ResponseWriter, r *http.Request) (*respWriter, *h
 		return nil, r
 	}
 	hd := w.Header()
-	if !c.nonce {
-		sl := c.slabs.Get(len(c.static) + 1)
-		for _, f := range c.static {
-			hd[f.key] = sl.Take(f.value) // a slot of its own: a handler's edit or append cannot reach other headers or requests
-		}
-		if secure && c.hsts != "" {
-			hd[hdrHSTS] = sl.Take(c.hsts)
-		}
-		c.slabs.Put(sl)
-	} else {
-		r = c.nonceFields(hd, r, secure)
+	c.staticFields(hd, secure)
+	if c.nonce {
+		r = c.nonceFields(hd, r)
 	}
 	rw := h.m.pool.Get().(*respWriter)
 	rw.h = hd
@@ -103,31 +95,32 @@ func (h *handler) begin(w http.ResponseWriter, r *http.Request) (*respWriter, *h
 	return rw, r
 }
 
-// nonceFields sets the fields of a response whose policy carries a fresh
-// nonce, from a state that is also the context Nonce reads, and returns the
-// request carrying it.
-func (c *compiled) nonceFields(hd http.Header, r *http.Request, secure bool) *http.Request {
-	st := new(state)
-	n := 0
+// staticFields sets the precomputed fields (and HSTS when secure), each in
+// a slab slot of its own: a handler's edit or append cannot reach other
+// headers or requests, and a request allocates nothing.
+func (c *compiled) staticFields(hd http.Header, secure bool) {
+	sl := c.slabs.Get(len(c.static) + 1)
 	for _, f := range c.static {
-		st.vals[n] = f.value
-		hd[f.key] = st.vals[n : n+1 : n+1] // own backing array: a handler's append cannot reach other headers or requests
-		n++
+		hd[f.key] = sl.Take(f.value)
 	}
 	if secure && c.hsts != "" {
-		st.vals[n] = c.hsts
-		hd[hdrHSTS] = st.vals[n : n+1 : n+1]
-		n++
+		hd[hdrHSTS] = sl.Take(c.hsts)
 	}
+	c.slabs.Put(sl)
+}
+
+// nonceFields sets the policies that carry a fresh nonce, from a state that
+// is also the context Nonce reads, and returns the request carrying it.
+func (c *compiled) nonceFields(hd http.Header, r *http.Request) *http.Request {
+	st := new(state)
 	st.fill(c)
 	if c.csp.set() {
-		st.vals[n] = st.csp
-		hd[hdrCSP] = st.vals[n : n+1 : n+1]
-		n++
+		st.vals[0] = st.csp
+		hd[hdrCSP] = st.vals[0:1:1]
 	}
 	if c.cspRO.set() {
-		st.vals[n] = st.cspRO
-		hd[hdrCSPRO] = st.vals[n : n+1 : n+1]
+		st.vals[1] = st.cspRO
+		hd[hdrCSPRO] = st.vals[1:2:2]
 	}
 	st.Context = r.Context()
 	return r.WithContext(st)
@@ -165,11 +158,12 @@ func (rw *respWriter) Header(int) bool {
 
 func (rw *respWriter) Informational(int) { delete(rw.w.Header(), hdrPoweredBy) }
 
-// state is the one allocation per request: the backing array of the header
-// values and, with a nonce, the request context that carries it.
+// state is the one allocation of a request whose policy carries a nonce:
+// the request context that carries it and the backing array of the two
+// policy values.
 type state struct {
 	context.Context
-	vals       [maxManagedHeaders]string
+	vals       [2]string
 	raw        [nonceBytes]byte
 	enc        [nonceLen]byte
 	nonce      string

@@ -108,16 +108,13 @@ func forwardedProto(values []string, trusted func(netip.Addr) bool) string {
 // its host is not allowed. Both answers carry the static headers.
 func (c *compiled) redirect(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
+	c.staticFields(h, false)
 	if c.nonce {
 		// The policy with a nonce is not among the static fields: without
 		// it this answer would have no frame-ancestors, and no
 		// X-Frame-Options either (left out next to frame-ancestors). The
 		// ErrorHandler gets the request carrying the nonce.
-		r = c.nonceFields(h, r, false)
-	} else {
-		for _, f := range c.static {
-			h.Set(f.key, f.value)
-		}
+		r = c.nonceFields(h, r)
 	}
 	host, port := splitHost(r.Host)
 	lh := strings.ToLower(strings.TrimSuffix(host, "."))

@@ -31,6 +31,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	httppprof "net/http/pprof"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -231,6 +232,8 @@ func serve(name string) error {
 		time.Sleep(time.Duration(sec) * time.Second) // the profile's length: the load run's
 		pprof.StopCPUProfile()
 	})
+	// Heap profiles (allocs, heap) for a look at what a run allocates.
+	mux.HandleFunc("/debug/pprof/", httppprof.Index)
 	go func() { _ = http.Serve(ctl, mux) }()
 	fmt.Println(ln.Addr(), ctl.Addr())
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}

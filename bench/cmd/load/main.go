@@ -9,8 +9,11 @@
 // less than requests/s. Each chain runs in a process of its own (this
 // command, re-executed with -serve), so that one chain's garbage, pools and
 // heap size do not bill another, and the order of the three rotates from
-// round to round. -cpuprofile writes a profile of each server's last run
-// per case, and -run picks cases by name:
+// round to round. -pin gives each server CPU 0 and the load tool CPU 1
+// (taskset), so that the two do not compete for the same core and the
+// figures measure what one core of the server achieves (on this 2-core
+// machine unpinned runs vary far more). -cpuprofile writes a profile of
+// each server's last run per case, and -run picks cases by name:
 //
 //	go run ./cmd/load -run 'h2c 2k' -d 3s -cpuprofile /tmp/prof
 //
@@ -55,6 +58,7 @@ func main() {
 	profDir := flag.String("cpuprofile", "", "directory for a CPU profile of each server's last run per case")
 	only := flag.String("run", "", "run only the cases whose name matches this regular expression (no -write)")
 	serveName := flag.String("serve", "", "internal: serve the named chain (bare, httpmw, peers) and print its addresses")
+	flag.BoolVar(&pin, "pin", false, "pin the servers to CPU 0 and the load tools to CPU 1 (taskset): each server has one core of its own")
 	flag.Parse()
 	if *serveName != "" {
 		log.Fatal(serve(*serveName))
@@ -84,6 +88,17 @@ func main() {
 // the table (and writes it into the file write, if set). The servers are
 // stopped before it returns, on error too: log.Fatal in its place would
 // exit without running the deferred stop and leave them serving.
+// pin runs the servers on CPU 0 and the load tools on CPU 1 (-pin).
+var pin bool
+
+// command is exec.Command, under taskset -c cpu when pin is set.
+func command(cpu, name string, args ...string) *exec.Cmd {
+	if !pin {
+		return exec.Command(name, args...)
+	}
+	return exec.Command("taskset", append([]string{"-c", cpu, name}, args...)...)
+}
+
 func run(cs []loadCase, runs int, dur time.Duration, conns int, profDir, write string) error {
 	servers, stop, err := startServers()
 	if err != nil {
@@ -168,7 +183,7 @@ func startServers() ([]server, func(), error) {
 		}
 	}
 	for _, name := range []string{"bare", "httpmw", "peers"} {
-		cmd := exec.Command(exe, "-serve", name)
+		cmd := command("0", exe, "-serve", name)
 		cmd.Stderr = os.Stderr
 		out, err := cmd.StdoutPipe()
 		if err != nil {
@@ -373,7 +388,7 @@ func runWrk(url string, d time.Duration, conns int, gz bool) (result, error) {
 	if gz {
 		args = append(args, "-H", "Accept-Encoding: gzip")
 	}
-	out, err := exec.Command("wrk", append(args, url)...).CombinedOutput()
+	out, err := command("1", "wrk", append(args, url)...).CombinedOutput()
 	if err != nil {
 		return result{}, fmt.Errorf("wrk: %v: %s", err, out)
 	}
@@ -414,7 +429,7 @@ func runH2load(url string, d time.Duration, conns int, gz bool) (result, error) 
 	if gz {
 		args = append(args, "-H", "accept-encoding: gzip")
 	}
-	out, err := exec.Command("h2load", append(args, url)...).CombinedOutput()
+	out, err := command("1", "h2load", append(args, url)...).CombinedOutput()
 	if err != nil {
 		return result{}, fmt.Errorf("h2load: %v: %s", err, out)
 	}
@@ -492,8 +507,12 @@ func pairedRatio(ours, peers []result, f func(result) float64) float64 {
 
 func render(rows []row, d time.Duration, runs, conns int) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Measured %s, %s per run, %d runs interleaved (bare, httpmw, peers, the order rotating per round; each chain in a process of its own), medians; ratios are medians of the per-round ratios; %d connections (h2load: -m10); `go run ./cmd/load`.\n\n",
-		time.Now().UTC().Format("2006-01-02"), d, runs, conns)
+	cmdline, pinned := "go run ./cmd/load", ""
+	if pin {
+		cmdline, pinned = "go run ./cmd/load -pin", "; each server pinned to CPU 0 and the load tool to CPU 1"
+	}
+	fmt.Fprintf(&b, "Measured %s, %s per run, %d runs interleaved (bare, httpmw, peers, the order rotating per round; each chain in a process of its own%s), medians; ratios are medians of the per-round ratios; %d connections (h2load: -m10); `%s`.\n\n",
+		time.Now().UTC().Format("2006-01-02"), d, runs, pinned, conns, cmdline)
 	b.WriteString("| case | bare req/s (CPU/req) | httpmw req/s (p50 / p99; CPU/req) | peers req/s (p50 / p99; CPU/req) | req/s ours/peers | p99 ours/peers | CPU/req ours/peers |\n|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
 		fmt.Fprintf(&b, "| %s | %.0f (%.1f µs) | %.0f (%v / %v; %.1f µs) | %.0f (%v / %v; %.1f µs) | %.2f | %.2f | %.2f |\n", r.name, r.bare.rps, r.bare.cpu,

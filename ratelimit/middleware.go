@@ -340,6 +340,14 @@ func (m *Middleware) key(r *http.Request, q *request) (string, error) {
 		}
 		return k, nil
 	}
+	if len(c.trusted) == 0 && c.v4 == 32 {
+		// The common case, an IPv4 peer keyed by its whole address: the
+		// text of RemoteAddr up to the port is the key (no parsing into
+		// netip.Addr and back, no bytes copied).
+		if _, n, ok := ipv4Port(r.RemoteAddr); ok {
+			return r.RemoteAddr[:n], nil
+		}
+	}
 	a, ok := m.ClientIP(r)
 	if !ok {
 		// No IP peer (a Unix socket, a test): one bucket per RemoteAddr.
@@ -367,15 +375,10 @@ func (m *Middleware) key(r *http.Request, q *request) (string, error) {
 // Config.TrustedProxies), unmapped and without a zone; ok is false when
 // RemoteAddr holds no IP address. KeyFuncs can build on it.
 func (m *Middleware) ClientIP(r *http.Request) (netip.Addr, bool) {
-	var peer netip.Addr
-	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
-		peer = ap.Addr()
-	} else if a, err := netip.ParseAddr(r.RemoteAddr); err == nil {
-		peer = a
-	} else {
+	peer, ok := peerAddr(r.RemoteAddr)
+	if !ok {
 		return netip.Addr{}, false
 	}
-	peer = peer.Unmap().WithZone("")
 	if m == nil || m.c == nil || len(m.c.trusted) == 0 {
 		return peer, true
 	}

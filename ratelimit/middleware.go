@@ -112,7 +112,7 @@ func (m *Middleware) admit(w http.ResponseWriter, r *http.Request) (string, int)
 		return "", pass
 	}
 	q := request{s: m.slabs.get(), copyKey: !c.memStore}
-	defer m.slabs.put(q.s) // not when a Store, cost func or error handler panics: the slab is dropped
+	defer m.slabs.put(q.s) // also when a Store, cost func or error handler panics: what was taken stays taken
 	key, err := m.key(r, &q)
 	if err != nil {
 		c.onError(w, r, &KeyError{Err: err})

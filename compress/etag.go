@@ -98,9 +98,11 @@ var conditionalFields = [...]string{"If-Match", "If-None-Match"}
 // little: one block for the request copy and the new fields' values, the
 // header map's copy, and one string per rewritten line. The caller's header
 // map and its value slices are never modified.
-func unsuffixRequest(r *http.Request) *http.Request {
+//
+// inm is r's If-None-Match, which the caller has looked up already.
+func unsuffixRequest(r *http.Request, inm []string) *http.Request {
 	h := r.Header
-	if h["If-Match"] == nil && h["If-None-Match"] == nil {
+	if inm == nil && h["If-Match"] == nil {
 		return r
 	}
 	var rewrite [len(conditionalFields)]bool

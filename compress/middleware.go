@@ -100,7 +100,7 @@ func (m *Middleware) begin(w http.ResponseWriter, r *http.Request) (*response, *
 		// Inner handlers compare the tags they made, without the suffix this
 		// middleware gives them (etag.go). Any coding's suffix goes, whatever
 		// this request negotiates: the tags name the same resource state.
-		r = unsuffixRequest(r)
+		r = unsuffixRequest(r, inm)
 		cd = m.c.negotiate(r.Header["Accept-Encoding"])
 		// Set before next, so that it survives inner middlewares that answer
 		// by themselves (304, 412 ...): every response may depend on it.

@@ -27,12 +27,40 @@ type ctxKey struct{}
 // the parent and answers ctxKey), and holds the request passed to the next
 // handler and the backing arrays of the header values the middleware sets,
 // so a negotiated request costs one allocation.
+//
+// The choice is kept as the chosen offers' indexes (and the value of an
+// outer middleware, whose dimensions stay), not as a Choice: 32 bytes
+// fewer, which puts the value in a smaller size class.
 type value struct {
 	req http.Request
 	context.Context
-	choice Choice
-	vary   [1]string
-	lang   [1]string
+	c        *compiled
+	outer    *value // an outer middleware's value, or nil
+	idx      [numDims]int32
+	fallback bool
+	vary     [1]string
+	lang     [1]string
+}
+
+// choice returns the outcome: the outer middleware's, with the dimensions
+// this one negotiates replaced by its chosen offers.
+func (v *value) choice() Choice {
+	var ch Choice
+	if v.outer != nil {
+		ch = v.outer.choice()
+	}
+	c := v.c
+	if len(c.types) > 0 {
+		ch.MediaType = c.typeNames[v.idx[dimType]]
+	}
+	if len(c.languages) > 0 {
+		ch.Language = c.languages[v.idx[dimLanguage]]
+	}
+	if len(c.charsets) > 0 {
+		ch.Charset = c.charsets[v.idx[dimCharset]]
+	}
+	ch.Fallback = ch.Fallback || v.fallback
+	return ch
 }
 
 func (v *value) Value(k any) any {
@@ -57,7 +85,7 @@ func (v *value) String() string {
 // Fallback is true if any of them fell back.
 func Result(ctx context.Context) Choice {
 	if v, ok := ctx.Value(ctxKey{}).(*value); ok {
-		return v.choice
+		return v.choice()
 	}
 	return Choice{}
 }

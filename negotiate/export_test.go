@@ -1,5 +1,7 @@
 package negotiate
 
+import "unsafe"
+
 // MediaQuality is the weight (thousandths) the Accept field value gives the
 // offer, and false when no range matches it.
 func MediaQuality(accept, offer string) (int, bool) {
@@ -18,3 +20,6 @@ func LanguageQuality(acceptLanguage, offer string, lookupOnly bool) (int, bool) 
 	scoreLanguages([]string{acceptLanguage}, []string{offer}, lookupOnly, sc)
 	return int(sc[0].q), sc[0].spec >= 0
 }
+
+// ValueSize is the size of the per-request value (its one allocation).
+const ValueSize = unsafe.Sizeof(value{})

@@ -85,9 +85,9 @@ func (h *handler) begin(w http.ResponseWriter, r *http.Request) (v *value, own b
 	}
 	hd := w.Header()
 	c.addVary(hd, v.vary[:])
-	if v.choice.Language != "" {
+	if lang := v.choice().Language; lang != "" {
 		if _, ok := hd["Content-Language"]; !ok {
-			v.lang[0] = v.choice.Language
+			v.lang[0] = lang
 			hd["Content-Language"] = v.lang[:1:1]
 		}
 	}
@@ -115,23 +115,14 @@ func (h *handler) newValue(r *http.Request) (*value, int) {
 		}
 		idx[d] = i
 	}
-	v := &value{Context: r.Context()}
+	v := &value{Context: r.Context(), c: c, fallback: fallback}
+	for d, i := range idx {
+		v.idx[d] = int32(i)
+	}
 	// WithContext is inlined and its copy does not escape: the request
 	// lives in v, allocated with it.
 	v.req = *r.WithContext(v)
-	if outer, ok := v.Context.Value(ctxKey{}).(*value); ok {
-		v.choice = outer.choice // an outer middleware's dimensions stay
-	}
-	if len(c.types) > 0 {
-		v.choice.MediaType = c.typeNames[idx[dimType]]
-	}
-	if len(c.languages) > 0 {
-		v.choice.Language = c.languages[idx[dimLanguage]]
-	}
-	if len(c.charsets) > 0 {
-		v.choice.Charset = c.charsets[idx[dimCharset]]
-	}
-	v.choice.Fallback = v.choice.Fallback || fallback
+	v.outer, _ = v.Context.Value(ctxKey{}).(*value) // its dimensions stay
 	return v, 0
 }
 
@@ -171,6 +162,11 @@ func (c *compiled) negotiate(r *http.Request, d int) (int, bool) {
 	}
 	values := fieldValues(r, fieldNames[d])
 	if len(values) == 0 {
+		return 0, true
+	}
+	if d == dimType && len(values) == 1 && values[0] == "*/*" {
+		// What curl, Go and most API clients send: every (validated)
+		// offer scores q=1 at the lowest specificity, so the first wins.
 		return 0, true
 	}
 	var sbuf [stackOffers]score

@@ -257,3 +257,35 @@ func TestMiddlewareAllocatesOncePerRequest(t *testing.T) {
 		t.Errorf("%v allocations per request, want 1", n)
 	}
 }
+
+// The per-request value (the request for next, the context, the choice and
+// the header value arrays) is one allocation of the 384-byte size class:
+// 304 bytes of http.Request and 80 of our own.
+func TestValueFitsThe384ByteSizeClass(t *testing.T) {
+	if negotiate.ValueSize > 384 {
+		t.Fatalf("value is %d bytes", negotiate.ValueSize)
+	}
+}
+
+// Accept: */* (the fast path) chooses what the general scorer chooses for
+// it, the first offer, as for */* spelled otherwise.
+func TestAcceptAnyChoosesTheFirstOfferLikeTheScorer(t *testing.T) {
+	for _, types := range [][]string{
+		{"application/json", "text/html"},
+		{"text/csv;header=present", "application/json"},
+		{"image/png"},
+	} {
+		m := mustNew(t, negotiate.Config{Types: types})
+		for _, accept := range []string{"*/*", "*/* ", "*/*;q=1", "*/*;q=0.5"} {
+			r := httptest.NewRequest("GET", "/", nil)
+			r.Header["Accept"] = []string{accept}
+			rec, c, ran := serve(m, r, nil, nil)
+			if !ran || c.MediaType != types[0] || rec.Header().Get("Vary") != "Accept" {
+				t.Errorf("%v, Accept %q: ran %v, %q, Vary %q; want %q", types, accept, ran, c.MediaType, rec.Header().Get("Vary"), types[0])
+			}
+			if q, ok := negotiate.MediaQuality(accept, types[0]); !ok || q == 0 {
+				t.Errorf("%q scores %v %d for %q", accept, ok, q, types[0])
+			}
+		}
+	}
+}

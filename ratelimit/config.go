@@ -140,6 +140,7 @@ type compiled struct {
 	policies    []Policy
 	store       Store
 	ownStore    *MemoryStore
+	memStore    bool // store is a *MemoryStore, which keeps no key strings
 	keyFunc     func(*http.Request) (string, error)
 	maxKeyLen   int
 	trusted     []netip.Prefix
@@ -268,6 +269,7 @@ func compile(cfg Config) (*compiled, error) {
 		s, _ := NewMemoryStore(MemoryConfig{})
 		c.store, c.ownStore = s, s
 	}
+	_, c.memStore = c.store.(*MemoryStore)
 	if c.logger == nil {
 		c.logger = slog.Default()
 	}

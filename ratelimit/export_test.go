@@ -7,3 +7,10 @@ import "time"
 func SetClock(s *MemoryStore, now func() time.Duration) {
 	s.clock = func() int64 { return int64(now()) }
 }
+
+// IPv4Port and PeerAddr expose the RemoteAddr parsers to the differential
+// tests against netip.
+var (
+	IPv4Port = ipv4Port
+	PeerAddr = peerAddr
+)

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"github.com/jiec/httpmw/internal/forwarded"
 )
@@ -24,6 +23,7 @@ type Middleware struct {
 	inflight  *inflight
 	lastLog   atomic.Int64
 	isTrusted forwarded.Trusted
+	slabs     slabPool
 }
 
 // New validates cfg (all problems at once, errors.Join; messages name the
@@ -59,36 +59,6 @@ const (
 	hdrXReset     = "X-Ratelimit-Reset"
 )
 
-// request is the one allocation of a request: the states, the header values
-// and the bytes they point to (written once, never changed afterwards).
-type request struct {
-	vals [6]string // RateLimit, Retry-After, 3 legacy, RateLimit-Policy
-	buf  [96]byte  // one policy's RateLimit, Retry-After and the legacy fields fit; longer values are allocated (commit)
-	n    int
-	key  string // with a concurrency slot held while next runs
-}
-
-// str appends b's tail written since mark as an immutable string.
-func (q *request) str(mark int) string {
-	if q.n == mark {
-		return ""
-	}
-	return unsafe.String(&q.buf[mark], q.n-mark)
-}
-
-// appender returns the free part of buf for appends; commit records what an
-// append wrote there (if it outgrew buf, the result lives elsewhere).
-func (q *request) appender() []byte { return q.buf[q.n:q.n:len(q.buf)] }
-
-func (q *request) commit(b []byte) string {
-	if len(b) > 0 && cap(b) == len(q.buf)-q.n && &b[:1][0] == &q.buf[q.n] {
-		mark := q.n
-		q.n += len(b)
-		return q.str(mark)
-	}
-	return string(b)
-}
-
 // Handler returns next wrapped by the limiter.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
 	if m == nil || m.c == nil {
@@ -114,20 +84,20 @@ const (
 // decision, with its states on admit's stack, is made in admit, which
 // returns first.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	switch q, v := h.m.admit(w, r); v {
+	switch key, v := h.m.admit(w, r); v {
 	case pass:
 		h.next.ServeHTTP(w, r)
 	case passHeld:
-		h.serveHeld(w, r, q)
+		h.serveHeld(w, r, key)
 	}
 }
 
-// serveHeld runs next and then releases the concurrency slot of q.key, also
+// serveHeld runs next and then releases the concurrency slot of key, also
 // when next panics.
 //
 //go:noinline
-func (h *handler) serveHeld(w http.ResponseWriter, r *http.Request, q *request) {
-	defer h.m.inflight.release(q.key)
+func (h *handler) serveHeld(w http.ResponseWriter, r *http.Request, key string) {
+	defer h.m.inflight.release(key)
 	h.next.ServeHTTP(w, r)
 }
 
@@ -136,26 +106,27 @@ func (h *handler) serveHeld(w http.ResponseWriter, r *http.Request, q *request) 
 // of key (passHeld: the caller releases it) or not (pass).
 //
 //go:noinline
-func (m *Middleware) admit(w http.ResponseWriter, r *http.Request) (*request, int) {
+func (m *Middleware) admit(w http.ResponseWriter, r *http.Request) (string, int) {
 	c := m.c
 	if c.exempt != nil && c.exempt(r) {
-		return nil, pass
+		return "", pass
 	}
-	q := new(request)
-	key, err := m.key(r, q)
+	q := request{s: m.slabs.get(), copyKey: !c.memStore}
+	defer m.slabs.put(q.s) // also when a Store, cost func or error handler panics: what was taken stays taken
+	key, err := m.key(r, &q)
 	if err != nil {
 		c.onError(w, r, &KeyError{Err: err})
-		return nil, rejected
+		return "", rejected
 	}
 	if m.inflight == nil {
-		return q, m.limit(w, r, q, key)
+		return "", m.limit(w, r, &q, key)
 	}
 	n, ok := m.inflight.acquire(key, c.concurrency)
 	if !ok {
-		m.writeFields(w, q, nil, false, c.concurrency-n)
+		m.writeFields(w, &q, nil, false, c.concurrency-n)
 		q.retryOne(w)
 		c.onError(w, r, &LimitError{Violated: []string{concurrencyPolicy}, RetryAfter: time.Second})
-		return nil, rejected
+		return "", rejected
 	}
 	v := rejected
 	defer func() {
@@ -165,11 +136,10 @@ func (m *Middleware) admit(w http.ResponseWriter, r *http.Request) (*request, in
 			m.inflight.release(key)
 		}
 	}()
-	if v = m.limit(w, r, q, key); v == pass {
+	if v = m.limit(w, r, &q, key); v == pass {
 		v = passHeld
 	}
-	q.key = key
-	return q, v
+	return key, v
 }
 
 // limit takes cost units for key from every policy, sets the fields and
@@ -223,8 +193,7 @@ func (m *Middleware) limit(w http.ResponseWriter, r *http.Request, q *request, k
 // retryOne sets Retry-After: 1 (a value of this response's own: no slice
 // is shared between responses, so a handler writing in place harms none).
 func (q *request) retryOne(w http.ResponseWriter) {
-	q.vals[1] = "1"
-	w.Header()[hdrRetryAfter] = q.vals[1:2:2]
+	w.Header()[hdrRetryAfter] = q.take("1")
 }
 
 // ceilSeconds rounds d up to whole seconds.
@@ -260,8 +229,7 @@ func nextUnit(p Policy, st *State) time.Duration {
 func (m *Middleware) writeFields(w http.ResponseWriter, q *request, states []State, limited bool, inflightLeft int64) time.Duration {
 	c := m.c
 	h := w.Header()
-	q.vals[5] = c.policyField[0]
-	h[hdrPolicy] = q.vals[5:6:6]
+	h[hdrPolicy] = q.take(c.policyField[0])
 	b := q.appender()
 	var retry time.Duration
 	minI := -1
@@ -300,21 +268,16 @@ func (m *Middleware) writeFields(w http.ResponseWriter, q *request, states []Sta
 		b = append(b, `"concurrency";r=`...)
 		b = strconv.AppendInt(b, max(inflightLeft, 0), 10)
 	}
-	q.vals[0] = q.commit(b)
-	h[hdrRateLimit] = q.vals[0:1:1]
+	h[hdrRateLimit] = q.take(q.commit(b))
 	if limited {
 		b = strconv.AppendInt(q.appender(), max(ceilSeconds(retry), 1), 10)
-		q.vals[1] = q.commit(b)
-		h[hdrRetryAfter] = q.vals[1:2:2]
+		h[hdrRetryAfter] = q.take(q.commit(b))
 	}
 	if c.legacy && minI >= 0 {
 		st := &states[minI]
-		q.vals[2] = q.commit(strconv.AppendInt(q.appender(), c.policies[minI].Limit+c.policies[minI].Burst, 10))
-		q.vals[3] = q.commit(strconv.AppendInt(q.appender(), st.Remaining, 10))
-		q.vals[4] = q.commit(strconv.AppendInt(q.appender(), ceilSeconds(st.Reset), 10))
-		h[hdrXLimit] = q.vals[2:3:3]
-		h[hdrXRemaining] = q.vals[3:4:4]
-		h[hdrXReset] = q.vals[4:5:5]
+		h[hdrXLimit] = q.take(q.commit(strconv.AppendInt(q.appender(), c.policies[minI].Limit+c.policies[minI].Burst, 10)))
+		h[hdrXRemaining] = q.take(q.commit(strconv.AppendInt(q.appender(), st.Remaining, 10)))
+		h[hdrXReset] = q.take(q.commit(strconv.AppendInt(q.appender(), ceilSeconds(st.Reset), 10)))
 	}
 	return retry
 }
@@ -340,6 +303,14 @@ func (m *Middleware) key(r *http.Request, q *request) (string, error) {
 		}
 		return k, nil
 	}
+	if len(c.trusted) == 0 && c.v4 == 32 {
+		// The common case, an IPv4 peer keyed by its whole address: the
+		// text of RemoteAddr up to the port is the key (no parsing into
+		// netip.Addr and back, no bytes copied).
+		if _, n, ok := ipv4Port(r.RemoteAddr); ok {
+			return r.RemoteAddr[:n], nil
+		}
+	}
 	a, ok := m.ClientIP(r)
 	if !ok {
 		// No IP peer (a Unix socket, a test): one bucket per RemoteAddr.
@@ -347,7 +318,7 @@ func (m *Middleware) key(r *http.Request, q *request) (string, error) {
 		if len(ra) > 64 {
 			ra = ra[:64]
 		}
-		return q.commit(append(append(q.appender(), "remote:"...), ra...)), nil
+		return q.commitKey(append(append(q.appender(), "remote:"...), ra...)), nil
 	}
 	bitsLen := c.v4
 	if a.Is6() {
@@ -360,22 +331,17 @@ func (m *Middleware) key(r *http.Request, q *request) (string, error) {
 		p, _ := a.Prefix(bitsLen)
 		b = p.AppendTo(b)
 	}
-	return q.commit(b), nil
+	return q.commitKey(b), nil
 }
 
 // ClientIP returns the client address the middleware keys r by (see
 // Config.TrustedProxies), unmapped and without a zone; ok is false when
 // RemoteAddr holds no IP address. KeyFuncs can build on it.
 func (m *Middleware) ClientIP(r *http.Request) (netip.Addr, bool) {
-	var peer netip.Addr
-	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
-		peer = ap.Addr()
-	} else if a, err := netip.ParseAddr(r.RemoteAddr); err == nil {
-		peer = a
-	} else {
+	peer, ok := peerAddr(r.RemoteAddr)
+	if !ok {
 		return netip.Addr{}, false
 	}
-	peer = peer.Unmap().WithZone("")
 	if m == nil || m.c == nil || len(m.c.trusted) == 0 {
 		return peer, true
 	}

@@ -156,7 +156,8 @@ type config struct {
 	traceStateLimit int
 	keys            LogKeys
 	accessLog       *slog.Logger
-	logTraceAttrs   bool // accessLog's handler does not add trace attributes itself
+	logTraceAttrs   bool        // accessLog's handler does not add trace attributes itself
+	clock           *milliClock // the time in new trace-ids
 }
 
 func (cfg *Config) compile() (config, error) {
@@ -173,6 +174,7 @@ func (cfg *Config) compile() (config, error) {
 		traceStateLimit: cfg.TraceStateLimit,
 		keys:            cfg.LogKeys.withDefaults(),
 		accessLog:       cfg.AccessLog,
+		clock:           new(milliClock),
 	}
 
 	c.header = DefaultHeader

@@ -12,7 +12,9 @@
 //
 // Otherwise the id is the W3C trace-id in 32 lowercase hex digits, the form
 // a tracing backend (Tempo, Jaeger, Datadog) searches for. Generated
-// trace-ids are 6 bytes of Unix milliseconds (ids sort by time) followed by
+// trace-ids are 6 bytes of Unix milliseconds (ids sort by time; read as the
+// monotonic time since a wall-clock reading at most a second old, one clock
+// read per id) followed by
 // 10 uniformly random bytes, with the random-trace-id flag: the right-most 7
 // bytes the flag promises and bytes 8-15, which OpenTelemetry's
 // TraceIDRatioBased sampler reads, are uniform. (UUIDs are not: their

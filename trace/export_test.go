@@ -5,6 +5,7 @@ var (
 	ValidID         = validID
 	HexTraceID      = hexTraceID
 	ParseTraceState = parseTraceState
+	EncodeHex       = encodeHex
 )
 
 // ParseTraceparent wraps parseTraceparent for the tests.

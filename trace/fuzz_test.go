@@ -177,3 +177,18 @@ func FuzzExtract(f *testing.F) {
 		}
 	})
 }
+
+// FuzzEncodeHex: the 8-bytes-at-a-time hex encoding of ids writes what
+// encoding/hex writes, for every length.
+func FuzzEncodeHex(f *testing.F) {
+	for _, s := range []string{"", "\x00", "\xff\xfe\x0a\x09", "0123456789abcdef", "\x4b\xf9\x2f\x35\x77\xb3\x4d\xa6\xa3\xce\x92\x9d\x0e\x0e\x47\x36", "\x00\xf0\x67\xaa\x0b\xa9\x02\xb7\x01"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		dst := make([]byte, 2*len(src))
+		trace.EncodeHex(dst, src)
+		if want := hex.EncodeToString(src); string(dst) != want {
+			t.Fatalf("%x: %q, want %q", src, dst, want)
+		}
+	})
+}

@@ -2,6 +2,7 @@ package trace
 
 import (
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -94,22 +95,49 @@ func decodeHex(dst []byte, src string, digit *[256]byte) bool {
 }
 
 // newTraceID returns a new trace-id for a trace started here: bytes 0-5 are
-// the Unix time in milliseconds (ids sort by creation time, to the
+// the Unix time in milliseconds ms (ids sort by creation time, to the
 // millisecond), bytes 6-15 are uniformly random. So the right-most 7 bytes
 // are random as FlagRandom promises, and bytes 8-15, which OpenTelemetry's
 // TraceIDRatioBased sampler reads, are uniform. The random bits come from
 // math/rand/v2's runtime generator (ChaCha8, seeded from the operating
 // system), which does not allocate or lock; trace-ids need to be unique, not
 // secret.
-func newTraceID(now time.Time) (t TraceID) {
-	ms := uint64(now.UnixMilli())
+func newTraceID(ms int64) (t TraceID) {
 	hi := rand.Uint64()
-	putUint64(t[:8], ms<<16|hi&0xffff)
+	putUint64(t[:8], uint64(ms)<<16|hi&0xffff)
 	putUint64(t[8:], rand.Uint64())
 	if t.IsZero() { // only with a clock at the epoch and a zero draw
 		t[15] = 1
 	}
 	return t
+}
+
+// milliClock tells the Unix time in milliseconds with one read of the
+// monotonic clock (time.Now reads the wall clock too, which costs as much
+// again): the time elapsed since an anchor, a time.Now at most one second
+// old, is added to the anchor's wall time. The answer is the wall clock's,
+// to the nanosecond, except within one second after the wall clock is
+// stepped (or the machine resumes from suspend), when it lags by the step
+// until the next anchor. The zero milliClock is ready to use.
+type milliClock struct{ anchor atomic.Pointer[clockAnchor] }
+
+type clockAnchor struct {
+	t        time.Time // with its monotonic reading
+	unixNano int64
+}
+
+func (c *milliClock) unixMilli() int64 {
+	if c == nil {
+		return time.Now().UnixMilli()
+	}
+	if a := c.anchor.Load(); a != nil {
+		if d := time.Since(a.t); d >= 0 && d < time.Second {
+			return (a.unixNano + int64(d)) / int64(time.Millisecond)
+		}
+	}
+	t := time.Now()
+	c.anchor.Store(&clockAnchor{t: t, unixNano: t.UnixNano()})
+	return t.UnixMilli()
 }
 
 // ratioBound returns the bound below which (trace-id bytes 8-15) >> 1 is

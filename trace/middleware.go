@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"sync"
-	"time"
 	"unsafe"
 
 	"github.com/google/uuid"
@@ -134,7 +133,7 @@ func (c *config) newValue(parent context.Context, h http.Header, r *http.Request
 	case continued:
 	case id != "":
 		// The client's id; one of 32 hex digits is also the trace-id.
-		sc.TraceID, sc.Flags = traceIDOf(id)
+		sc.TraceID, sc.Flags = c.traceIDOf(id)
 		started = true
 	default:
 		id = c.generate(v, &sc)
@@ -190,11 +189,11 @@ func (c *config) incomingID(h http.Header) (id, from string) {
 // traceparent: the id itself when it is 32 hex digits and not all zero (the
 // form this package generates), otherwise random. Other UUID forms are not
 // taken: their fixed version and variant bits would skew ratio samplers.
-func traceIDOf(id string) (TraceID, Flags) {
+func (c *config) traceIDOf(id string) (TraceID, Flags) {
 	if t, ok := hexTraceID(id); ok {
 		return t, 0
 	}
-	return newTraceID(time.Now()), FlagRandom
+	return newTraceID(c.clock.unixMilli()), FlagRandom
 }
 
 // generate returns a new id and sets the trace-id and flags of sc. The
@@ -202,18 +201,18 @@ func traceIDOf(id string) (TraceID, Flags) {
 func (c *config) generate(v *value, sc *SpanContext) string {
 	if c.newID != nil {
 		if id := c.newID(); validID(id) {
-			sc.TraceID, sc.Flags = traceIDOf(id)
+			sc.TraceID, sc.Flags = c.traceIDOf(id)
 			return id
 		}
 	}
-	sc.TraceID, sc.Flags = newTraceID(time.Now()), FlagRandom
+	sc.TraceID, sc.Flags = newTraceID(c.clock.unixMilli()), FlagRandom
 	if c.uuidVersion == 0 {
 		return ""
 	}
 	u, err := newUUID(c.uuidVersion)
 	if err != nil {
 		// crypto/rand does not fail on supported platforms; stay available.
-		u = uuid.UUID(newTraceID(time.Now()))
+		u = uuid.UUID(newTraceID(c.clock.unixMilli()))
 		u[6] = u[6]&0x0f | 0x40
 		u[8] = u[8]&0x3f | 0x80
 	}

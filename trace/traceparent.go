@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"encoding/binary"
 	"errors"
 
 	"github.com/jiec/httpmw/internal/header"
@@ -100,10 +101,28 @@ func formatTraceparent(b *[traceparentLen]byte, t *TraceID, s *SpanID, f Flags) 
 }
 
 func encodeHex(dst, src []byte) {
+	for len(src) >= 8 && len(dst) >= 16 { // ids: 8 bytes at a time
+		x := binary.BigEndian.Uint64(src)
+		binary.BigEndian.PutUint64(dst, hex4(uint32(x>>32)))
+		binary.BigEndian.PutUint64(dst[8:], hex4(uint32(x)))
+		src, dst = src[8:], dst[16:]
+	}
 	for i, c := range src {
 		dst[2*i] = hexDigits[c>>4]
 		dst[2*i+1] = hexDigits[c&0x0f]
 	}
+}
+
+// hex4 returns the 8 lowercase hex digits of x, the first in the most
+// significant byte: each nibble is spread into a byte of its own, then
+// '0' is added to every byte, and 'a'-'0'-10 more to those above 9.
+func hex4(x uint32) uint64 {
+	v := uint64(x)
+	v = (v | v<<16) & 0x0000ffff0000ffff
+	v = (v | v<<8) & 0x00ff00ff00ff00ff
+	v = (v | v<<4) & 0x0f0f0f0f0f0f0f0f
+	above9 := (v + 0x0606060606060606) >> 4 & 0x0101010101010101
+	return v + 0x3030303030303030 + above9*('a'-'0'-10)
 }
 
 var (

@@ -203,7 +203,8 @@ func (r *response) start() {
 	delete(h, "Content-Length")
 	delete(h, "Accept-Ranges") // ranges of the encoded body would not match
 	suffixETag(h, r.cd)
-	addVary(h) // in case the handler replaced Vary
+	// Vary: Accept-Encoding is there: registered on r.Writer, it was merged
+	// at the commit, before Header ran.
 	// A HEAD body, if the handler writes one, is encoded too (net/http drops
 	// it): an outer layer that hashes or measures the body (cache's ETag, a
 	// Content-Length) must see what it sees for the GET (RFC 9110 §9.3.2).

@@ -31,7 +31,6 @@ type value struct {
 	req http.Request
 	context.Context
 	choice Choice
-	vary   [1]string
 	lang   [1]string
 }
 

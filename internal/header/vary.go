@@ -1,17 +1,31 @@
 package header
 
 import (
+	"hash/maphash"
+	"math/bits"
 	"net/http"
 	"strings"
+	"sync/atomic"
 
 	"github.com/jiec/httpmw/internal/slots"
 )
 
-// AddVary appends the field names to the Vary header of h, case-insensitively
+// AddVary adds the field names to the Vary header of h, case-insensitively
 // without duplicates (RFC 9110 §12.5.5). A name may itself be a comma list
 // ("Accept, Origin"). It adds nothing when Vary already holds "*"; adding "*"
-// replaces the list. Existing lines are kept as they are, and their backing
-// array is never written to (it may be shared with another header map).
+// replaces the list.
+//
+// The field stays one line: when every line of Vary is a plain list of
+// tokens, a name added makes the field the one line "a, b, c" (RFC 9110
+// §5.3: the lines of a list field combine with ", "), so that net/http
+// writes, and HPACK encodes, one field instead of one per layer. A line
+// with a malformed member (a quote, a non-token) is never joined with
+// others, since joining could change how the members after it split: the
+// name then goes on a line of its own, as does a name that is not a token.
+// The backing arrays of the existing lines are never written to (they may
+// be shared with another header map); the joined strings come from a
+// bounded table (joins), the one-value slices from a slab (varySlabs), so
+// that the few combinations a chain produces cost no allocation.
 func AddVary(h http.Header, names ...string) {
 	for _, s := range names {
 		if isName(s) { // the common case: no list to split
@@ -39,7 +53,7 @@ func isName(s string) bool {
 // when Vary holds "*" afterwards: nothing more can be added.
 func addVaryName(h http.Header, n string) bool {
 	cur := h["Vary"]
-	has, star := scanVary(cur, n)
+	has, star, plain := scanVary(cur, n)
 	switch {
 	case has:
 		return true
@@ -49,20 +63,52 @@ func addVaryName(h http.Header, n string) bool {
 		h["Vary"] = []string{"*"}
 		return false
 	}
+	if plain && IsToken(n) {
+		h["Vary"] = takeVary(joinLines(cur, n))
+		return true
+	}
 	h["Vary"] = appendVary(cur, n)
 	return true
+}
+
+// joinLines returns the lines (plain token lists) and n as one list, empty
+// lines left out.
+func joinLines(lines []string, n string) string {
+	acc := ""
+	for _, l := range lines {
+		if l = TrimOWS(l); l == "" {
+			continue
+		}
+		if acc == "" {
+			acc = l
+		} else {
+			acc = joins.join(acc, l)
+		}
+	}
+	if acc == "" {
+		return n
+	}
+	return joins.join(acc, n)
 }
 
 // varySlabs back the Vary values AddVary builds (see internal/slots): each
 // response gets lines of its own without an allocation per merge.
 var varySlabs slots.Pool
 
+// takeVary returns v as a one-line value from a slab.
+func takeVary(v string) []string {
+	sl := varySlabs.Get(1)
+	vs := sl.Take(v)
+	varySlabs.Put(sl)
+	return vs
+}
+
 // maxSlabVary is the longest Vary (in lines) whose copy comes from a slab;
 // a longer one is copied into a fresh array.
 const maxSlabVary = 16
 
-// appendVary returns cur with n appended, in a new backing array: cur's may
-// be shared with another header map.
+// appendVary returns cur with n appended as a line of its own, in a new
+// backing array: cur's may be shared with another header map.
 func appendVary(cur []string, n string) []string {
 	if len(cur) >= maxSlabVary {
 		return append(cur[:len(cur):len(cur)], n)
@@ -74,11 +120,13 @@ func appendVary(cur []string, n string) []string {
 }
 
 // scanVary reports, in one pass over the Vary lines, whether they list name
-// (case-insensitively) and whether they list "*".
-func scanVary(values []string, name string) (has, star bool) {
+// (case-insensitively), whether they list "*", and whether every line is a
+// plain list of tokens (empty elements allowed), which AddVary may join.
+func scanVary(values []string, name string) (has, star, plain bool) {
+	plain = true
 	for _, v := range values {
 		if v == name { // a line the httpmw packages added
-			return true, star
+			return true, star, plain
 		}
 		for v != "" {
 			var e string
@@ -87,11 +135,62 @@ func scanVary(values []string, name string) (has, star bool) {
 			case e == "*":
 				star = true
 			case len(e) == len(name) && strings.EqualFold(e, name):
-				return true, star
+				return true, star, plain
+			case e != "" && !IsToken(e):
+				plain = false
 			}
 		}
 	}
-	return false, star
+	return false, star, plain
+}
+
+// joinTable interns the lines AddVary joins: a chain's layers add the same
+// few names to the same few lines on every response, so the joined string
+// is made once and shared (strings are immutable; the []string holding it
+// is per response). It is a fixed array of joinSlots entries in sets of
+// two, indexed by a hash of the pair, so it never grows: a pair that finds
+// neither entry of its set holding it concatenates (one allocation) and
+// replaces one of them (the one a hash bit picks), so that two pairs
+// of one set both stay, and a handler that makes up new Vary values per
+// request only costs itself allocations. Joined lines longer than
+// maxJoinLen are not interned. Safe for concurrent use: each entry is an
+// atomic pointer to an immutable string, checked against the pair on a hit.
+type joinTable struct {
+	seed  maphash.Seed
+	slots [joinSlots]atomic.Pointer[string]
+}
+
+const (
+	// joinSlots is the number of entries of joins (a power of two).
+	joinSlots = 256
+	// maxJoinLen is the longest joined line joins keeps.
+	maxJoinLen = 256
+)
+
+var joins = joinTable{seed: maphash.MakeSeed()}
+
+// join returns a + ", " + b, from the table when it holds it.
+func (t *joinTable) join(a, b string) string {
+	n := len(a) + len(", ") + len(b)
+	if n > maxJoinLen {
+		return a + ", " + b
+	}
+	hash := maphash.String(t.seed, a) ^ bits.RotateLeft64(maphash.String(t.seed, b), 29)
+	i := int(hash>>1) & (joinSlots - 2) // the set: entries i, i+1
+	for k := i; k < i+2; k++ {
+		if p := t.slots[k].Load(); p != nil && joined(*p, a, b) {
+			return *p
+		}
+	}
+	s := a + ", " + b
+	t.slots[i+int(hash&1)].Store(&s)
+	return s
+}
+
+// joined reports whether s is a + ", " + b (the table stores only such
+// strings, so the separator need not be compared).
+func joined(s, a, b string) bool {
+	return len(s) == len(a)+2+len(b) && s[:len(a)] == a && s[len(a)+2:] == b
 }
 
 // maxVaryTokens is how many distinct Vary tokens NormalizeVary checks for

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/jiec/httpmw/internal/header"
@@ -17,15 +18,27 @@ var addVaryTests = []struct {
 	want     []string // nil: no Vary field
 }{
 	{"first name", nil, []string{"Accept-Encoding"}, []string{"Accept-Encoding"}},
-	{"appended as a new line, existing kept", []string{"Origin"}, []string{"accept-encoding"}, []string{"Origin", "accept-encoding"}},
+	{"joined to the existing line", []string{"Origin"}, []string{"accept-encoding"}, []string{"Origin, accept-encoding"}},
+	{"three layers make one line", nil, []string{"Accept", "Origin", "Accept-Encoding"}, []string{"Accept, Origin, Accept-Encoding"}},
+	{"a handler's own line joined", []string{"Cookie"}, []string{"Origin", "Accept-Encoding"}, []string{"Cookie, Origin, Accept-Encoding"}},
+	{"a handler's lines joined into one", []string{"Cookie", "Authorization"}, []string{"Origin"}, []string{"Cookie, Authorization, Origin"}},
+	{"lines kept when nothing is added", []string{"Cookie", "Origin"}, []string{"origin"}, []string{"Cookie", "Origin"}},
+	{"empty lines dropped by the join", []string{"", " Cookie ", " "}, []string{"Origin"}, []string{"Cookie, Origin"}},
+	{"empty elements kept in a clean line", []string{"Cookie, , Accept"}, []string{"Origin"}, []string{"Cookie, , Accept, Origin"}},
+	{"a malformed line is not joined", []string{`"Cookie`}, []string{"Origin"}, []string{`"Cookie`, "Origin"}},
+	{"a malformed member keeps every line", []string{"Cookie", `x"y, Accept`}, []string{"Origin", "Accept-Encoding"}, []string{"Cookie", `x"y, Accept`, "Origin", "Accept-Encoding"}},
+	{"a non-token name gets a line of its own", []string{"Cookie"}, []string{"a/b"}, []string{"Cookie", "a/b"}},
+	{"a line after a non-token name is not joined", []string{"Cookie"}, []string{"a/b", "Origin"}, []string{"Cookie", "a/b", "Origin"}},
 	{"duplicate ignored case-insensitively", []string{"Accept-Encoding"}, []string{"accept-encoding"}, []string{"Accept-Encoding"}},
 	{"duplicate inside a list line", []string{"Origin, Accept-Encoding"}, []string{"ACCEPT-ENCODING"}, []string{"Origin, Accept-Encoding"}},
-	{"duplicates among the names", nil, []string{"Origin", "origin", "Accept", "ORIGIN"}, []string{"Origin", "Accept"}},
-	{"a name may be a list", nil, []string{"Accept, Origin ,, accept"}, []string{"Accept", "Origin"}},
+	{"duplicate in a handler's line, other case", []string{"cookie, ORIGIN"}, []string{"Origin", "Cookie"}, []string{"cookie, ORIGIN"}},
+	{"duplicates among the names", nil, []string{"Origin", "origin", "Accept", "ORIGIN"}, []string{"Origin, Accept"}},
+	{"a name may be a list", nil, []string{"Accept, Origin ,, accept"}, []string{"Accept, Origin"}},
 	{"empty names add nothing", nil, []string{"", " ", ","}, nil},
 	{"no names", []string{"Origin"}, nil, []string{"Origin"}},
 	{"nothing is added next to *", []string{"*"}, []string{"Origin"}, []string{"*"}},
 	{"nothing is added next to * in a list", []string{"Origin, *"}, []string{"Accept"}, []string{"Origin, *"}},
+	{"nothing is added next to * on another line", []string{"Origin", "*"}, []string{"Accept"}, []string{"Origin", "*"}},
 	{"* replaces the list", []string{"Origin", "Accept"}, []string{"*"}, []string{"*"}},
 	{"* among the names wins", []string{"Origin"}, []string{"Accept", "*", "Cookie"}, []string{"*"}},
 	{"* twice", []string{"*"}, []string{"*"}, []string{"*"}},
@@ -48,20 +61,92 @@ func TestAddVary(t *testing.T) {
 }
 
 func TestAddVaryNeverWritesSharedBackingArray(t *testing.T) {
-	shared := make([]string, 1, 4)
-	shared[0] = "Origin"
-	a, b := http.Header{"Vary": shared}, http.Header{"Vary": shared}
-	header.AddVary(a, "Accept-Encoding")
-	header.AddVary(b, "Cookie")
-	if got := a["Vary"]; !slices.Equal(got, []string{"Origin", "Accept-Encoding"}) {
-		t.Errorf("a: Vary = %q", got)
+	for _, shared := range [][]string{
+		append(make([]string, 0, 4), "Origin"),            // joined
+		append(make([]string, 0, 4), `"Origin`, "Accept"), // appended as a line
+	} {
+		a, b := http.Header{"Vary": shared}, http.Header{"Vary": shared}
+		header.AddVary(a, "Accept-Encoding")
+		header.AddVary(b, "Cookie")
+		if got := slices.Collect(header.Elements(a["Vary"])); !slices.Equal(got, append(slices.Clone(shared), "Accept-Encoding")) {
+			t.Errorf("a: Vary = %q", a["Vary"])
+		}
+		if got := slices.Collect(header.Elements(b["Vary"])); !slices.Equal(got, append(slices.Clone(shared), "Cookie")) {
+			t.Errorf("b: Vary = %q", b["Vary"])
+		}
+		if extra := shared[:cap(shared)][len(shared)]; extra != "" {
+			t.Errorf("the shared backing array was written: %q", extra)
+		}
 	}
-	if got := b["Vary"]; !slices.Equal(got, []string{"Origin", "Cookie"}) {
-		t.Errorf("b: Vary = %q", got)
+}
+
+// TestAddVaryJoinsWithoutAllocating: the lines a chain's layers build recur,
+// and come from the join table and a slab.
+func TestAddVaryJoinsWithoutAllocating(t *testing.T) {
+	h := http.Header{}
+	header.AddVary(h, "Accept", "Origin", "Accept-Encoding") // fills the table
+	n := testing.AllocsPerRun(100, func() {
+		delete(h, "Vary")
+		header.AddVary(h, "Accept")
+		header.AddVary(h, "Origin")
+		header.AddVary(h, "Accept-Encoding")
+	})
+	if n != 0 {
+		t.Errorf("%v allocations per response, want 0", n)
 	}
-	if extra := shared[:2][1]; extra != "" {
-		t.Errorf("the shared backing array was written: %q", extra)
+	if got := h["Vary"]; !slices.Equal(got, []string{"Accept, Origin, Accept-Encoding"}) {
+		t.Errorf("Vary = %q", got)
 	}
+}
+
+// TestAddVaryJoinTableBounded: handler values that never recur (a new one
+// per request) leave the table at its size, and every result is right.
+func TestAddVaryJoinTableBounded(t *testing.T) {
+	for i := range 4 * header.JoinSlots {
+		own := "X-V" + strconv.Itoa(i)
+		h := http.Header{"Vary": {own}}
+		header.AddVary(h, "Origin", "Accept-Encoding")
+		if got, want := h["Vary"], own+", Origin, Accept-Encoding"; len(got) != 1 || got[0] != want {
+			t.Fatalf("Vary = %q, want %q", got, want)
+		}
+	}
+	if n, max := header.JoinEntries(); n > header.JoinSlots || max > header.MaxJoinLen {
+		t.Errorf("%d entries (size %d), longest %d (bound %d)", n, header.JoinSlots, max, header.MaxJoinLen)
+	}
+	// A joined line over the bound is right, and not kept.
+	long := strings.Repeat("X-Long-Field-Name-", 20)[:header.MaxJoinLen]
+	h := http.Header{"Vary": {long}}
+	header.AddVary(h, "Origin")
+	if got := h["Vary"]; len(got) != 1 || got[0] != long+", Origin" {
+		t.Errorf("Vary = %q", got)
+	}
+	if _, max := header.JoinEntries(); max > header.MaxJoinLen {
+		t.Errorf("an entry of %d bytes, bound %d", max, header.MaxJoinLen)
+	}
+}
+
+// TestAddVaryConcurrent runs AddVary on many goroutines with recurring and
+// fresh values (run with -race): every result is right.
+func TestAddVaryConcurrent(t *testing.T) {
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 500 {
+				own := "Cookie"
+				if i%3 == 0 {
+					own = "X-G" + strconv.Itoa(g) + "-" + strconv.Itoa(i%50)
+				}
+				h := http.Header{"Vary": {own}}
+				header.AddVary(h, "Accept")
+				header.AddVary(h, "Origin", "Accept-Encoding")
+				if got, want := h["Vary"], own+", Accept, Origin, Accept-Encoding"; len(got) != 1 || got[0] != want {
+					t.Errorf("Vary = %q, want %q", got, want)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 var normalizeVaryTests = []struct {

@@ -27,18 +27,61 @@ import (
 // bounded table (joins), the one-value slices from a slab (varySlabs), so
 // that the few combinations a chain produces cost no allocation.
 func AddVary(h http.Header, names ...string) {
+	v := varyField{lines: h["Vary"]}
+	v.addNames(names)
+	v.store(h)
+}
+
+// AddVaryLists is AddVary of the names of every list in one pass: the
+// field is read and stored once (what a Writer merges at the commit).
+func AddVaryLists(h http.Header, lists [][]string) {
+	v := varyField{lines: h["Vary"]}
+	for _, names := range lists {
+		if !v.addNames(names) {
+			break
+		}
+	}
+	v.store(h)
+}
+
+// varyField is the Vary field while AddVary adds to it: lines as they
+// were, or the one line joined (line), or lines of a fresh array of ours.
+type varyField struct {
+	lines   []string
+	line    string // the field when joined
+	joined  bool   // the field is line (lines is stale)
+	star    bool   // the field is "*"
+	changed bool
+}
+
+// addNames adds names (see AddVary); false when the field is "*" now.
+func (v *varyField) addNames(names []string) bool {
 	for _, s := range names {
 		if isName(s) { // the common case: no list to split
-			if !addVaryName(h, s) {
-				return
+			if !v.add(s) {
+				return false
 			}
 			continue
 		}
 		for n := range Elements([]string{s}) {
-			if !addVaryName(h, n) {
-				return
+			if !v.add(n) {
+				return false
 			}
 		}
+	}
+	return true
+}
+
+// store puts the field back into h if it changed.
+func (v *varyField) store(h http.Header) {
+	switch {
+	case !v.changed:
+	case v.star:
+		h["Vary"] = []string{"*"}
+	case v.joined:
+		h["Vary"] = takeVary(v.line)
+	default:
+		h["Vary"] = v.lines
 	}
 }
 
@@ -49,25 +92,38 @@ func isName(s string) bool {
 		strings.IndexByte(s, ',') < 0 && strings.IndexByte(s, '"') < 0
 }
 
-// addVaryName adds the element n to Vary (see AddVary). It reports false
-// when Vary holds "*" afterwards: nothing more can be added.
-func addVaryName(h http.Header, n string) bool {
-	cur := h["Vary"]
-	has, star, plain := scanVary(cur, n)
+// add adds the element n (see AddVary). It reports false when the field
+// is "*" afterwards: nothing more can be added.
+func (v *varyField) add(n string) bool {
+	var has, star, plain bool
+	if v.joined {
+		has, star, plain = scanLine(v.line, n)
+	} else {
+		has, star, plain = scanVary(v.lines, n)
+	}
 	switch {
 	case has:
 		return true
 	case star:
 		return false
 	case n == "*":
-		h["Vary"] = []string{"*"}
+		v.star, v.changed = true, true
 		return false
 	}
-	if plain && IsToken(n) {
-		h["Vary"] = takeVary(joinLines(cur, n))
-		return true
+	v.changed = true
+	switch {
+	case !plain || !IsToken(n):
+		// A line of its own: joining could change how members split.
+		if v.joined {
+			v.lines, v.joined = takeVary2(v.line, n), false
+		} else {
+			v.lines = appendVary(v.lines, n)
+		}
+	case v.joined:
+		v.line = joins.join(v.line, n)
+	default:
+		v.line, v.joined = joinLines(v.lines, n), true
 	}
-	h["Vary"] = appendVary(cur, n)
 	return true
 }
 
@@ -103,6 +159,15 @@ func takeVary(v string) []string {
 	return vs
 }
 
+// takeVary2 returns the lines a and b as a value from a slab.
+func takeVary2(a, b string) []string {
+	two := [2]string{a, b}
+	sl := varySlabs.Get(2)
+	vs := sl.TakeAll(two[:])
+	varySlabs.Put(sl)
+	return vs
+}
+
 // maxSlabVary is the longest Vary (in lines) whose copy comes from a slab;
 // a longer one is copied into a fresh array.
 const maxSlabVary = 16
@@ -128,17 +193,28 @@ func scanVary(values []string, name string) (has, star, plain bool) {
 		if v == name { // a line the httpmw packages added
 			return true, star, plain
 		}
-		for v != "" {
-			var e string
-			e, v = NextElement(v)
-			switch {
-			case e == "*":
-				star = true
-			case len(e) == len(name) && strings.EqualFold(e, name):
-				return true, star, plain
-			case e != "" && !IsToken(e):
-				plain = false
-			}
+		h, s, p := scanLine(v, name)
+		if h {
+			return true, star || s, plain && p
+		}
+		star, plain = star || s, plain && p
+	}
+	return false, star, plain
+}
+
+// scanLine is scanVary of one line.
+func scanLine(v, name string) (has, star, plain bool) {
+	plain = true
+	for v != "" {
+		var e string
+		e, v = NextElement(v)
+		switch {
+		case e == "*":
+			star = true
+		case len(e) == len(name) && strings.EqualFold(e, name):
+			return true, star, plain
+		case e != "" && !IsToken(e):
+			plain = false
 		}
 	}
 	return false, star, plain

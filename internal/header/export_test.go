@@ -1,5 +1,10 @@
 package header
 
+import (
+	"hash/maphash"
+	"math/bits"
+)
+
 // The join table's bounds, for its tests.
 const (
 	JoinSlots  = joinSlots
@@ -16,4 +21,15 @@ func JoinEntries() (n, longest int) {
 		}
 	}
 	return n, longest
+}
+
+// Join is the join table's join.
+func Join(a, b string) string { return joins.join(a, b) }
+
+// PlantJoin stores s in both entries of the set the pair (a, b) maps to.
+func PlantJoin(a, b, s string) {
+	hash := maphash.String(joins.seed, a) ^ bits.RotateLeft64(maphash.String(joins.seed, b), 29)
+	i := int(hash>>1) & (joinSlots - 2)
+	joins.slots[i].Store(&s)
+	joins.slots[i+1].Store(&s)
 }

@@ -528,6 +528,10 @@ func FuzzNormalizeVary(f *testing.F) {
 				t.Fatalf("Vary %q normalized to %q lost %q", in, got, b)
 			}
 		}
+		checkVaryJoins(t, in, got)
+		if !slices.ContainsFunc(before, func(e string) bool { return !header.IsToken(e) }) && len(got) > 1 {
+			t.Fatalf("Vary %q of tokens normalized to %d lines %q", in, len(got), got)
+		}
 		again := slices.Clone(got)
 		header.NormalizeVary(h)
 		if !slices.Equal(h["Vary"], again) {

@@ -122,14 +122,19 @@ func (v *varyField) add(n string) bool {
 	case v.joined:
 		v.line = joins.join(v.line, n)
 	default:
-		v.line, v.joined = joinLines(v.lines, n), true
+		if l := joinLines(v.lines); l != "" {
+			v.line = joins.join(l, n)
+		} else {
+			v.line = n
+		}
+		v.joined = true
 	}
 	return true
 }
 
-// joinLines returns the lines (plain token lists) and n as one list, empty
-// lines left out.
-func joinLines(lines []string, n string) string {
+// joinLines returns the lines (plain token lists) as one list, empty lines
+// left out ("" when all are).
+func joinLines(lines []string) string {
 	acc := ""
 	for _, l := range lines {
 		if l = TrimOWS(l); l == "" {
@@ -141,10 +146,7 @@ func joinLines(lines []string, n string) string {
 			acc = joins.join(acc, l)
 		}
 	}
-	if acc == "" {
-		return n
-	}
-	return joins.join(acc, n)
+	return acc
 }
 
 // varySlabs back the Vary values AddVary builds (see internal/slots): each
@@ -263,10 +265,10 @@ func (t *joinTable) join(a, b string) string {
 	return s
 }
 
-// joined reports whether s is a + ", " + b (the table stores only such
-// strings, so the separator need not be compared).
+// joined reports whether s is a + ", " + b. The separator is compared
+// too: "0ab1, y" (a "0ab1" and b "y") is not "0" joined to "1, y".
 func joined(s, a, b string) bool {
-	return len(s) == len(a)+2+len(b) && s[:len(a)] == a && s[len(a)+2:] == b
+	return len(s) == len(a)+2+len(b) && s[:len(a)] == a && s[len(a):len(a)+2] == ", " && s[len(a)+2:] == b
 }
 
 // maxVaryTokens is how many distinct Vary tokens NormalizeVary checks for
@@ -277,7 +279,10 @@ const maxVaryTokens = 32
 // once (case-insensitively; the first spelling wins) and "*" stands alone
 // (RFC 9110 §12.5.5: "*" signals that anything may vary, so a list next to it
 // says nothing more). Lines that are already so are left untouched and
-// nothing is allocated; otherwise the field becomes one fresh line.
+// nothing is allocated, except that several lines of plain tokens become
+// the one line AddVary would make of them (from its join table and slab);
+// otherwise the field becomes one fresh line. A line with a malformed member
+// is never joined with another (see AddVary).
 // Non-canonical keys ("vary") are not looked at: FoldKeys merges them first.
 func NormalizeVary(h http.Header) {
 	v := h["Vary"]
@@ -285,12 +290,13 @@ func NormalizeVary(h http.Header) {
 		return
 	}
 	var seen [maxVaryTokens]string
-	n, star, dup, many := 0, false, false, false
+	n, star, dup, many, tokens := 0, false, false, false, true
 	for e := range Elements(v) {
 		if e == "*" {
 			star = true
 			break
 		}
+		tokens = tokens && IsToken(e)
 		if n == maxVaryTokens {
 			many = true
 			continue
@@ -324,6 +330,10 @@ func NormalizeVary(h http.Header) {
 			return
 		}
 		h["Vary"] = []string{strings.Join(uniq, ", ")}
+	case len(v) > 1 && tokens:
+		// Several clean lines of tokens (a handler's Add, a non-canonical
+		// key folded): one line, as AddVary makes them.
+		h["Vary"] = takeVary(joinLines(v))
 	}
 }
 

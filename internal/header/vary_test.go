@@ -99,6 +99,37 @@ func TestAddVaryJoinsWithoutAllocating(t *testing.T) {
 	}
 }
 
+// TestAddVaryJoinTableChecksTheSeparator: an entry of the table is only
+// reused for its own pair, also when another pair has the same length,
+// prefix and suffix ("0ab1" + "y" against "0" + "1, y").
+func TestAddVaryJoinTableChecksTheSeparator(t *testing.T) {
+	for range 2 { // the second round finds the first one's entries
+		for _, tc := range []struct{ line, name, want string }{
+			{"0ab1", "y", "0ab1, y"},
+			{"0", "1, y", "0, 1, y"},
+			{"0, 1", "y", "0, 1, y"},
+		} {
+			h := http.Header{"Vary": {tc.line}}
+			header.AddVary(h, tc.name)
+			if got := h["Vary"]; len(got) != 1 || got[0] != tc.want {
+				t.Errorf("AddVary(%q, %q) = %q, want %q", tc.line, tc.name, got, tc.want)
+			}
+		}
+		// An entry of another pair in the set of ("0", "1, y").
+		header.PlantJoin("0", "1, y", "0ab1, y")
+		if got := header.Join("0", "1, y"); got != "0, 1, y" {
+			t.Errorf(`Join("0", "1, y") = %q`, got)
+		}
+		h := http.Header{"Vary": {"0ab1", "y"}}
+		header.NormalizeVary(h)
+		h2 := http.Header{"Vary": {"0", "1, y"}}
+		header.NormalizeVary(h2)
+		if !slices.Equal(h["Vary"], []string{"0ab1, y"}) || !slices.Equal(h2["Vary"], []string{"0, 1, y"}) {
+			t.Errorf("NormalizeVary: %q and %q", h["Vary"], h2["Vary"])
+		}
+	}
+}
+
 // TestAddVaryJoinTableBounded: handler values that never recur (a new one
 // per request) leave the table at its size, and every result is right.
 func TestAddVaryJoinTableBounded(t *testing.T) {
@@ -155,7 +186,11 @@ var normalizeVaryTests = []struct {
 	want []string
 }{
 	{"no field", nil, nil},
-	{"clean lines are kept", []string{"Origin", "Accept-Encoding, Accept"}, []string{"Origin", "Accept-Encoding, Accept"}},
+	{"a clean line is kept", []string{"Origin, Accept-Encoding, Accept"}, []string{"Origin, Accept-Encoding, Accept"}},
+	{"clean lines become one", []string{"Origin", "Accept-Encoding, Accept"}, []string{"Origin, Accept-Encoding, Accept"}},
+	{"clean lines become one, empty ones dropped", []string{"Origin", " ", "Accept"}, []string{"Origin, Accept"}},
+	{"a malformed member keeps the lines", []string{"Origin", `"Accept`}, []string{"Origin", `"Accept`}},
+	{"a malformed member keeps the lines of a duplicate", []string{"Origin", `x"y`, "origin"}, []string{"Origin", `x"y`}},
 	{"duplicate across lines", []string{"Origin", "origin", "Accept"}, []string{"Origin, Accept"}},
 	{"duplicate in a line, first spelling wins", []string{"accept-encoding, Origin, Accept-Encoding"}, []string{"accept-encoding, Origin"}},
 	{"* alone is kept", []string{"*"}, []string{"*"}},
@@ -194,7 +229,7 @@ func TestNormalizeVaryManyTokens(t *testing.T) {
 }
 
 func TestNormalizeVaryCleanDoesNotAllocate(t *testing.T) {
-	h := http.Header{"Vary": {"Origin", "Accept-Encoding, Accept"}}
+	h := http.Header{"Vary": {"Origin, Accept-Encoding, Accept"}}
 	if n := testing.AllocsPerRun(100, func() { header.NormalizeVary(h) }); n != 0 {
 		t.Errorf("%v allocations", n)
 	}

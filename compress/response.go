@@ -50,16 +50,11 @@ var (
 // varyAcceptEncoding is the Vary dimension registered with internal/writer.
 var varyAcceptEncoding = []string{"Accept-Encoding"}
 
-// addVary merges "Vary: Accept-Encoding". Each response gets its own slice:
-// a handler may write into its header values in place, and a slice shared
-// between responses would then change (and race on) every other response.
-func addVary(h http.Header) {
-	if _, ok := h["Vary"]; !ok {
-		h["Vary"] = []string{"Accept-Encoding"}
-		return
-	}
-	header.AddVary(h, "Accept-Encoding")
-}
+// addVary merges "Vary: Accept-Encoding". Each response gets its own slice
+// (from header.AddVary's slab): a handler may write into its header values
+// in place, and a slice shared between responses would then change (and
+// race on) every other response.
+func addVary(h http.Header) { header.AddVary(h, "Accept-Encoding") }
 
 func (r *response) reset(rw http.ResponseWriter, req *http.Request, cd coding, rb *requestBody, inm []string) {
 	r.Writer.Reset(rw, r)

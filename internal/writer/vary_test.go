@@ -179,7 +179,7 @@ func TestVaryLayersMakeOneLine(t *testing.T) {
 		{"registered outside", chain(varyLayer(varyOrigin, true), varyLayer(varyAE, false)), nil, []string{"Origin, Accept-Encoding"}},
 		{"handler's line leads", chain(varyLayer(varyOrigin, true), varyLayer(varyAE, false)), []string{"Cookie"}, []string{"Cookie, Origin, Accept-Encoding"}},
 		{"handler's lines joined", chain(varyLayer(varyOrigin, true), varyLayer(varyAE, true)), []string{"Cookie", "Accept"}, []string{"Cookie, Accept, Accept-Encoding, Origin"}},
-		{"duplicates in another case", chain(varyLayer(varyOrigin, true), varyLayer(varyAE, false)), []string{"origin", "ACCEPT-ENCODING"}, []string{"origin", "ACCEPT-ENCODING"}},
+		{"duplicates in another case", chain(varyLayer(varyOrigin, true), varyLayer(varyAE, false)), []string{"origin", "ACCEPT-ENCODING"}, []string{"origin, ACCEPT-ENCODING"}},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
 			h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {

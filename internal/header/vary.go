@@ -315,11 +315,9 @@ func NormalizeVary(h http.Header) {
 		}
 	case dup || many:
 		var uniq []string
-		tokens := true
 		for e := range Elements(v) {
 			if !containsFoldStrings(uniq, e) {
 				uniq = append(uniq, e)
-				tokens = tokens && IsToken(e)
 			}
 		}
 		if !tokens {

@@ -10,7 +10,7 @@ import (
 )
 
 // vary returns the Vary members of h, lower-cased, and an error if one is
-// listed twice or "*" is not alone.
+// listed twice, "*" is not alone, or the field has more than one line.
 func vary(h http.Header) (map[string]bool, error) {
 	seen := map[string]bool{}
 	for k, lines := range h {
@@ -19,6 +19,10 @@ func vary(h http.Header) (map[string]bool, error) {
 		}
 		if k != "Vary" {
 			return nil, fmt.Errorf("Vary under the non-canonical key %q", k)
+		}
+		// Token lists make one line (RFC 9110 §5.3), whoever added them.
+		if len(lines) > 1 {
+			return nil, fmt.Errorf("Vary in %d lines: %q", len(lines), lines)
 		}
 		for _, line := range lines {
 			for _, v := range strings.Split(line, ",") {

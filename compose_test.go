@@ -380,6 +380,10 @@ func testOrder(t *testing.T, order []layer, h2 bool) {
 		if got := varyTokens(res.Header); got != tc.want {
 			t.Errorf("%s: Vary %q, want tokens %q", tc.path, res.Header.Values("Vary"), tc.want)
 		}
+		// The layers' names and the handler's token lists make one line.
+		if n := len(res.Header.Values("Vary")); n != 1 {
+			t.Errorf("%s: Vary %q: %d lines, want 1", tc.path, res.Header.Values("Vary"), n)
+		}
 		if tc.want != "*" {
 			decorated(t, res, order, "")
 		}

@@ -47,8 +47,8 @@
 // and compress weakens the ETag it sees. Any other order still works: each
 // package sets its headers before calling the next handler, registers its
 // Vary dimensions with the one shared ResponseWriter wrapper (which merges
-// them back, once each, when the status is committed, whatever the handler
-// did to the field; "*" stands alone), and keeps Flush, io.ReaderFrom,
+// them, once each, when the status is committed, whatever the handler did
+// to the field, into one Vary line; "*" stands alone), and keeps Flush, io.ReaderFrom,
 // http.ResponseController and Hijack working: WebSocket libraries upgrade
 // through any chain, with a legacy w.(http.Hijacker) assertion or the
 // ResponseController. Header changes a handler makes after its status never

@@ -140,7 +140,7 @@ func compile(c Config) (config, error) {
 	if len(cc.vary) > 0 {
 		h := http.Header{}
 		header.AddVary(h, cc.vary...)
-		cc.varyValue = slices.Clip(h["Vary"])
+		cc.varyValue = slices.Clip(slices.Clone(h["Vary"])) // its own array, not a slab's
 	}
 	for i, err := range [...]*PreconditionError{errIfMatch, errIfUnmodifiedSince, errIfNoneMatch} {
 		cc.failures[i] = failure{err: err,

@@ -145,7 +145,7 @@ func (m *Middleware) newWriter(w http.ResponseWriter, r *http.Request) *cacheWri
 	cw.Reset(w, cw)
 	cw.m, cw.r = m, r
 	if len(m.cfg.vary) > 0 {
-		cw.Vary(m.cfg.vary) // merged again at the commit, whatever the handler did
+		cw.Vary(m.cfg.vary) // merged at the commit, whatever the handler did
 	}
 	return cw
 }
@@ -242,16 +242,15 @@ func validatorCacheControl(v *Validators) string {
 	return v.CacheControl.String()
 }
 
-// addHeaders sets Vary, Cache-Control and the validators of s (if not nil;
+// addHeaders sets the Validator's Vary, Cache-Control and the validators of s (if not nil;
 // et is the shared entry of its ETag, if any) and the fields of v (if not
 // nil) on a response to GET or HEAD before the handler runs. It records the
 // values it set in ours.
 func (m *Middleware) addHeaders(h http.Header, s *state, et *sharedETag, v *Validators, ours *[numPreset]string) added {
 	var a added
 	empty := len(h) == 0 // no field to look up
-	if len(m.cfg.vary) > 0 {
-		header.AddVary(h, m.cfg.vary...)
-	}
+	// Config.Vary is registered on the writer (newWriter), which merges it
+	// once, at the commit; the Validator's names are set now.
 	if v != nil && len(v.Vary) > 0 {
 		header.AddVary(h, v.Vary...)
 	}
@@ -319,13 +318,12 @@ func (m *Middleware) notModified(w http.ResponseWriter, s *state, et *sharedETag
 	h := w.Header()
 	empty := len(h) == 0 // no field to look up, keep or drop
 	known := 0           // fields known to be in h and kept
-	if len(m.cfg.vary) > 0 {
-		if empty || h["Vary"] == nil {
-			h["Vary"] = m.cfg.varyValue
-		} else {
-			header.AddVary(h, m.cfg.vary...)
-		}
-		known++
+	// Vary in the order of the 200 (one line): the Validator's names (set
+	// before the handler), Accept-Encoding (merged by compress, inside, at
+	// its commit), then Config.Vary (merged at cache's commit).
+	if v != nil && len(v.Vary) > 0 {
+		header.AddVary(h, v.Vary...) // not counted: dropNotModified looks at every field
+		empty = false
 	}
 	if s.codedTag != "" {
 		// The client holds an encoded response: the 304 carries its tag
@@ -335,6 +333,15 @@ func (m *Middleware) notModified(w http.ResponseWriter, s *state, et *sharedETag
 			known++
 		}
 		header.AddVary(h, "Accept-Encoding")
+		empty = false
+	}
+	if len(m.cfg.vary) > 0 {
+		if empty || h["Vary"] == nil {
+			h["Vary"] = m.cfg.varyValue
+		} else {
+			header.AddVary(h, m.cfg.vary...)
+		}
+		known++
 	}
 	if cc := validatorCacheControl(v); cc != "" {
 		if empty || h["Cache-Control"] == nil {
@@ -349,9 +356,6 @@ func (m *Middleware) notModified(w http.ResponseWriter, s *state, et *sharedETag
 	if v != nil {
 		// The fields of §15.4.5 only the Validator knows (not counted in
 		// known: dropNotModified then looks at every field).
-		if len(v.Vary) > 0 {
-			header.AddVary(h, v.Vary...)
-		}
 		if !v.Expires.IsZero() && (empty || h["Expires"] == nil) {
 			h["Expires"] = m.lastModified(v.Expires.Unix()).value[:]
 		}

@@ -378,7 +378,7 @@ func TestValidatorAnswers304BeforeHandlerWithRouteFields(t *testing.T) {
 	want := http.Header{
 		"Etag":          {tagE},
 		"Cache-Control": {"public, max-age=60"},
-		"Vary":          {"Accept-Encoding", "Accept"},
+		"Vary":          {"Accept-Encoding, Accept"},
 		"X-Trace-Id":    {"outer"},
 	}
 	if rec.Code != 304 || !equalHeader(rec.Header(), want) {

@@ -29,9 +29,15 @@
 //
 // When it compresses, the middleware sets Content-Encoding and removes
 // Content-Length and Accept-Ranges, and gives a strong ETag a coding suffix
-// (see Entity tags). "Vary: Accept-Encoding" is merged (never duplicated,
-// never next to "Vary: *") into every response, before the next handler
-// runs, so responses answered by inner middlewares (304, 412) carry it too.
+// (see Entity tags). "Accept-Encoding" is merged into Vary (never
+// duplicated, never next to "Vary: *") of every response when its status is
+// committed, whatever the handler did to the field, so responses answered by
+// inner middlewares (304, 412) carry it too: it is registered on the shared
+// writer wrapper (ours, or for a response left uncompressed the httpmw one
+// outside; set before the handler runs only when there is none). The layers'
+// names and the handler's own token lists make one Vary line ("Accept,
+// Accept-Encoding, Origin"). The handler does not see the name in its header
+// map before it commits.
 //
 // HEAD requests get the headers a GET would get (Content-Encoding, Vary,
 // ETag), decided from the body the handler writes or from Content-Length. A

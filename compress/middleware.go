@@ -102,25 +102,28 @@ func (m *Middleware) begin(w http.ResponseWriter, r *http.Request) (*response, *
 		// this request negotiates: the tags name the same resource state.
 		r = unsuffixRequest(r, inm)
 		cd = m.c.negotiate(r.Header["Accept-Encoding"])
-		// Set before next, so that it survives inner middlewares that answer
-		// by themselves (304, 412 ...): every response may depend on it.
-		addVary(w.Header())
 	}
 	var rb *requestBody
 	if m.c.decompress && len(r.Header["Content-Encoding"]) > 0 {
 		var err error
 		if r, rb, err = m.decodeRequest(r); err != nil {
+			if len(m.c.codings) > 0 {
+				addVary(w.Header())
+			}
 			w.Header().Set("Accept-Encoding", "gzip, br, zstd, deflate")
 			m.c.errorHandler(w, r, err)
 			return nil, nil
 		}
 	}
+	// Every response may depend on Accept-Encoding, also those inner
+	// middlewares answer by themselves (304, 412 ...). The name is
+	// registered on a Writer (internal/writer), which merges it into Vary
+	// once, at the commit, whatever the handler did to the field: ours, or
+	// for an identity response (no wrapper of our own: any cache may reuse
+	// it) the httpmw Writer outside. Without one, it is set now.
 	if cd == codingIdentity && rb == nil {
-		// Vary: Accept-Encoding survives a handler that replaces Vary when
-		// an outer httpmw Writer merges it back at the commit (no wrapper of
-		// our own for an identity response, which any cache may reuse).
-		if len(m.c.codings) > 0 {
-			writer.Vary(w, varyAcceptEncoding)
+		if len(m.c.codings) > 0 && !writer.Vary(w, varyAcceptEncoding) {
+			addVary(w.Header())
 		}
 		return nil, r
 	}

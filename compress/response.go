@@ -50,16 +50,11 @@ var (
 // varyAcceptEncoding is the Vary dimension registered with internal/writer.
 var varyAcceptEncoding = []string{"Accept-Encoding"}
 
-// addVary merges "Vary: Accept-Encoding". Each response gets its own slice:
-// a handler may write into its header values in place, and a slice shared
-// between responses would then change (and race on) every other response.
-func addVary(h http.Header) {
-	if _, ok := h["Vary"]; !ok {
-		h["Vary"] = []string{"Accept-Encoding"}
-		return
-	}
-	header.AddVary(h, "Accept-Encoding")
-}
+// addVary merges "Vary: Accept-Encoding". Each response gets its own slice
+// (from header.AddVary's slab): a handler may write into its header values
+// in place, and a slice shared between responses would then change (and
+// race on) every other response.
+func addVary(h http.Header) { header.AddVary(h, "Accept-Encoding") }
 
 func (r *response) reset(rw http.ResponseWriter, req *http.Request, cd coding, rb *requestBody, inm []string) {
 	r.Writer.Reset(rw, r)
@@ -203,7 +198,8 @@ func (r *response) start() {
 	delete(h, "Content-Length")
 	delete(h, "Accept-Ranges") // ranges of the encoded body would not match
 	suffixETag(h, r.cd)
-	addVary(h) // in case the handler replaced Vary
+	// Vary: Accept-Encoding is there: registered on r.Writer, it was merged
+	// at the commit, before Header ran.
 	// A HEAD body, if the handler writes one, is encoded too (net/http drops
 	// it): an outer layer that hashes or measures the body (cache's ETag, a
 	// Content-Length) must see what it sees for the GET (RFC 9110 §9.3.2).

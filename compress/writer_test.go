@@ -103,6 +103,9 @@ func TestVaryAcceptEncodingSurvivesTheHandler(t *testing.T) {
 				if got := tokens(res.Header, "Vary"); !slices.Equal(got, tc.want) {
 					t.Errorf("Vary %q, want tokens %q", res.Header.Values("Vary"), tc.want)
 				}
+				if n := len(res.Header.Values("Vary")); n != 1 {
+					t.Errorf("Vary %q in %d lines, want 1", res.Header.Values("Vary"), n)
+				}
 			})
 		}
 	}

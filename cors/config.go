@@ -161,7 +161,7 @@ type compiled struct {
 	patterns    []pattern
 	credentials bool
 	// actualValues is how many header values an allowed actual request
-	// gets: ACAO and Vary, plus ACAC and ACEH when configured.
+	// gets: ACAO, plus ACAC and ACEH when configured.
 	actualValues int
 
 	anyMethod bool
@@ -241,7 +241,7 @@ func compile(cfg *Config) (*compiled, error) {
 	}
 
 	c.privateNetwork = cfg.PrivateNetwork
-	c.actualValues = 2
+	c.actualValues = 1
 	if c.credentials {
 		c.actualValues++
 	}

@@ -56,9 +56,13 @@
 // Every other request reaches the next handler. When its origin is allowed,
 // Access-Control-Allow-Origin (plus -Allow-Credentials and -Expose-Headers)
 // is set before the handler runs, whatever the method: the Methods list only
-// concerns preflights. "Vary: Origin" is merged into every response whose
+// concerns preflights. "Origin" is merged into Vary of every response whose
 // headers depend on the origin, including responses to requests without an
-// Origin header or from disallowed origins, so shared caches stay correct.
+// Origin header or from disallowed origins, so shared caches stay correct:
+// once, when the status is committed (registered on the shared writer
+// wrapper, whatever the handler did to the field), joined into the one Vary
+// line the other layers' names share. Preflights answered here carry their
+// Vary directly.
 //
 // # Zero value
 //

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"sync"
 
-	"github.com/jiec/httpmw/internal/header"
 	"github.com/jiec/httpmw/internal/writer"
 )
 
@@ -138,6 +137,13 @@ func (h *handler) putWriter(ww *writer.Writer) {
 // apply here: the browser already checked the method in the preflight, and
 // safelisted methods need none.
 //
+// Vary: Origin is not set here: begin registers it on an httpmw Writer (the
+// one outside, or one of our own), which merges it into Vary when the status
+// is committed, whatever next did to the field, and through inner
+// middlewares that answer by themselves (429, 304). Set here too, it would
+// be merged twice, and make a line of its own that the merges at the commit
+// could not join with the names inner layers add.
+//
 // All the values the handler can see live in one fresh array per request, so
 // a handler that edits them in place cannot race with other requests
 // (rs/cors#198).
@@ -155,17 +161,7 @@ func (c *compiled) actual(h http.Header, origin []string) {
 		return
 	}
 	if len(origin) != 1 || !c.allowOrigin(origin[0]) {
-		// No CORS header, only Vary: a slot of a shared slab, not a fresh
-		// slice (internal/slots), so that a request without Origin (most
-		// of them) allocates nothing and no two responses share the value.
-		if _, ok := h[hVary]; ok {
-			header.AddVary(h, hOrigin)
-			return
-		}
-		sl := c.slabs.Get(1)
-		h[hVary] = sl.Take(hOrigin)
-		c.slabs.Put(sl)
-		return
+		return // no CORS header, only Vary (registered by begin)
 	}
 	b := make([]string, c.actualValues)
 	b[0] = origin[0]
@@ -179,12 +175,5 @@ func (c *compiled) actual(h http.Header, origin []string) {
 	if c.aceh != "" {
 		b[i] = c.aceh
 		h[hACEH] = b[i : i+1 : i+1]
-		i++
-	}
-	if _, ok := h[hVary]; ok {
-		header.AddVary(h, hOrigin)
-	} else {
-		b[i] = hOrigin
-		h[hVary] = b[i : i+1 : i+1]
 	}
 }

@@ -88,6 +88,9 @@ func TestVaryOriginSurvivesTheHandler(t *testing.T) {
 							if got := varyTokens(res.Header); !slices.Equal(got, e.want) {
 								t.Errorf("Origin %s: Vary %q, want tokens %q", o, res.Header.Values("Vary"), e.want)
 							}
+							if n := len(res.Header.Values("Vary")); n != 1 {
+								t.Errorf("Origin %s: Vary %q in %d lines, want 1", o, res.Header.Values("Vary"), n)
+							}
 						}
 					})
 				}

@@ -87,8 +87,7 @@ type compiled struct {
 	charsets   []string
 	fallback   bool
 	lookupOnly bool
-	vary       string   // "Accept, Accept-Language" for the negotiated fields
-	varyNames  []string // the same, one name each
+	varyNames  []string // the negotiated fields, for Vary ("Accept", "Accept-Language")
 	errs       [numDims]error
 	errHandler func(http.ResponseWriter, *http.Request, error)
 	notAccept  *problem.Prepared
@@ -156,7 +155,6 @@ func compile(cfg *Config) (*compiled, error) {
 		c.varyNames = append(c.varyNames, fieldNames[dimCharset])
 		available["charsets"] = append([]string(nil), c.charsets...)
 	}
-	c.vary = strings.Join(c.varyNames, ", ")
 	for d := range c.errs {
 		c.errs[d] = &NotAcceptableError{Field: fieldNames[d]}
 	}

@@ -38,7 +38,6 @@ type value struct {
 	outer    *value // an outer middleware's value, or nil
 	idx      [numDims]int32
 	fallback bool
-	vary     [1]string
 	lang     [1]string
 }
 

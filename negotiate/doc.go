@@ -44,11 +44,11 @@
 //
 // # Responses
 //
-// Before the handler runs, the middleware merges Vary with the fields it
-// negotiates (Accept, Accept-Language, Accept-Charset: those with offers
-// configured), on every response including 406s, and again when the
-// handler commits its status (or returns without writing), so a handler that
-// replaces or deletes Vary keeps them. It sets Content-Language to the
+// The middleware merges Vary with the fields it negotiates (Accept,
+// Accept-Language, Accept-Charset: those with offers configured) on every
+// response: once, when the handler commits its status (or returns without
+// writing), so a handler that replaces or deletes Vary keeps them, joined
+// into one line with the other layers' names; a 406 gets them directly. It sets Content-Language to the
 // chosen language unless the field is already there. The handler gets the
 // shared internal writer wrapper: Flush, ReadFrom, 1xx responses and
 // http.ResponseController (Hijack, deadlines) keep working.

@@ -67,7 +67,7 @@ func (h *handler) serveOwn(w http.ResponseWriter, v *value) {
 	h.pool.Put(ww)
 }
 
-// begin negotiates and sets the fields of the response before next runs.
+// begin negotiates and sets Content-Language before next runs.
 // It returns the per-request value, or nil when it answered 406, and
 // whether next needs a Writer of ours for Vary (own): the negotiated names
 // are registered on the httpmw Writer outside when there is one, which
@@ -83,16 +83,18 @@ func (h *handler) begin(w http.ResponseWriter, r *http.Request) (v *value, own b
 		c.refuse(w, r, d)
 		return nil, false
 	}
-	hd := w.Header()
-	c.addVary(hd, v.vary[:])
 	if lang := v.choice().Language; lang != "" {
+		hd := w.Header()
 		if _, ok := hd["Content-Language"]; !ok {
 			v.lang[0] = lang
 			hd["Content-Language"] = v.lang[:1:1]
 		}
 	}
-	// Merged into Vary again when the handler commits its status, in case
-	// it replaced or deleted Vary.
+	// The negotiated names are merged into Vary once, when the status is
+	// committed (whatever the handler did to the field meanwhile), by the
+	// Writer they are registered on: the httpmw Writer outside, or else one
+	// of ours (own). They are not set now as well: that would merge them
+	// twice and give them a line the commit's merges could not join.
 	return v, !writer.Vary(w, c.varyNames)
 }
 
@@ -130,19 +132,8 @@ func (h *handler) newValue(r *http.Request) (*value, int) {
 //
 //go:noinline
 func (c *compiled) refuse(w http.ResponseWriter, r *http.Request, d int) {
-	c.addVary(w.Header(), make([]string, 1))
+	header.AddVary(w.Header(), c.varyNames...)
 	c.notAcceptable(w, r, d)
-}
-
-// addVary merges the negotiated field names into Vary; buf (len 1) backs
-// the value when there is no Vary yet, so each response gets its own.
-func (c *compiled) addVary(h http.Header, buf []string) {
-	if _, ok := h["Vary"]; ok {
-		header.AddVary(h, c.varyNames...)
-		return
-	}
-	buf[0] = c.vary
-	h["Vary"] = buf[:1:1]
 }
 
 // negotiate returns the index of the chosen offer of dimension d (0 when

@@ -78,8 +78,12 @@ func TestMiddlewareVaryListsOnlyNegotiatedFieldsMerged(t *testing.T) {
 		w.Header().Add("Vary", "Origin, accept")
 		w.Header().Add("Vary", "Accept-Encoding")
 	}, nil)
-	if got := rec.Header().Values("Vary"); !slices.Equal(got, []string{"Origin, accept", "Accept-Encoding"}) {
-		t.Errorf("Vary = %q, want the existing lines untouched", got)
+	if got := rec.Header().Values("Vary"); !slices.Equal(got, []string{"Origin, accept, Accept-Encoding"}) {
+		t.Errorf("Vary = %q, want the existing lines as one, Accept not added again", got)
+	}
+	rec, _, _ = serve(m, get(nil), func(w http.ResponseWriter) { w.Header().Set("Vary", "Cookie") }, nil)
+	if got := rec.Header().Values("Vary"); !slices.Equal(got, []string{"Cookie, Accept"}) {
+		t.Errorf("Vary = %q, want the handler's line joined with Accept", got)
 	}
 	rec, _, _ = serve(m, get(nil), func(w http.ResponseWriter) { w.Header().Set("Vary", "*") }, nil)
 	if got := rec.Header().Values("Vary"); !slices.Equal(got, []string{"*"}) {

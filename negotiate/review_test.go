@@ -145,7 +145,7 @@ func TestNestedMiddlewaresMergeTheirResults(t *testing.T) {
 	if want := (negotiate.Choice{MediaType: "text/html", Language: "en", Fallback: true}); got != want {
 		t.Errorf("Result = %+v, want %+v", got, want)
 	}
-	if v := rec.Header().Values("Vary"); !slices.Equal(v, []string{"Accept", "Accept-Language"}) {
+	if v := rec.Header().Values("Vary"); !slices.Equal(v, []string{"Accept, Accept-Language"}) {
 		t.Errorf("Vary = %q", v)
 	}
 }

@@ -332,47 +332,57 @@ func FuzzMatchETags(f *testing.F) {
 	})
 }
 
+// FuzzAddVary: existing is the Vary field, its lines separated by "\n".
+// AddVary keeps the existing members in order, adds each name once
+// (case-insensitively), never next to "*", joins lines only when none of
+// them has a malformed member, and is idempotent.
 func FuzzAddVary(f *testing.F) {
 	for _, tt := range addVaryTests {
-		f.Add(strings.Join(tt.existing, ", "), strings.Join(tt.names, ","))
+		f.Add(strings.Join(tt.existing, "\n"), strings.Join(tt.names, ","))
 	}
 	f.Fuzz(func(t *testing.T, existing, names string) {
-		h := http.Header{"Vary": {existing}}
+		lines := strings.Split(existing, "\n")
+		h := http.Header{"Vary": slices.Clone(lines)}
 		header.AddVary(h, names)
 		got := h["Vary"]
-		before := slices.Collect(header.Elements([]string{existing}))
+		before := slices.Collect(header.Elements(lines))
 		after := slices.Collect(header.Elements(got))
-		hadStar := slices.Contains(before, "*")
+		wanted := slices.Collect(header.Elements([]string{names}))
 		switch {
-		case hadStar:
-			if !slices.Equal(got, []string{existing}) {
-				t.Fatalf("Vary %q changed to %q despite *", existing, got)
+		case slices.Contains(before, "*"):
+			if !slices.Equal(got, lines) {
+				t.Fatalf("Vary %q changed to %q despite *", lines, got)
 			}
 		case slices.Equal(got, []string{"*"}):
-			if !slices.Contains(slices.Collect(header.Elements([]string{names})), "*") {
-				t.Fatalf("Vary %q became * without * in %q", existing, names)
+			if !slices.Contains(wanted, "*") {
+				t.Fatalf("Vary %q became * without * in %q", lines, names)
 			}
 		default:
-			if len(got) == 0 || got[0] != existing {
-				t.Fatalf("existing line %q not kept: %q", existing, got)
-			}
-			if slices.Contains(after[len(before):], "*") {
-				t.Fatalf("* added next to other names: %q", got)
-			}
-			// Every name is present, and added ones are unique.
-			for n := range header.Elements([]string{names}) {
-				if !slices.ContainsFunc(after, func(e string) bool { return strings.EqualFold(e, n) }) {
-					t.Fatalf("AddVary(%q, %q) = %q misses %q", existing, names, got, n)
-				}
+			if len(after) < len(before) || !slices.Equal(after[:len(before)], before) {
+				t.Fatalf("existing members %q not kept: %q", before, got)
 			}
 			added := after[len(before):]
+			if slices.Contains(added, "*") {
+				t.Fatalf("* added next to other names: %q", got)
+			}
+			// The members are the set of the existing ones and the names,
+			// case-insensitively; the added ones are unique.
+			for _, n := range wanted {
+				if !slices.ContainsFunc(after, func(e string) bool { return strings.EqualFold(e, n) }) {
+					t.Fatalf("AddVary(%q, %q) = %q misses %q", lines, names, got, n)
+				}
+			}
 			for i, a := range added {
+				if !slices.ContainsFunc(wanted, func(n string) bool { return strings.EqualFold(a, n) }) {
+					t.Fatalf("AddVary(%q, %q) = %q adds %q", lines, names, got, a)
+				}
 				for _, b := range append(slices.Clone(before), added[:i]...) {
 					if strings.EqualFold(a, b) {
-						t.Fatalf("AddVary(%q, %q) = %q duplicates %q", existing, names, got, a)
+						t.Fatalf("AddVary(%q, %q) = %q duplicates %q", lines, names, got, a)
 					}
 				}
 			}
+			checkVaryJoins(t, lines, got)
 		}
 		// Idempotent.
 		again := slices.Clone(got)
@@ -381,6 +391,27 @@ func FuzzAddVary(f *testing.F) {
 			t.Fatalf("second AddVary(%q) changed %q to %q", names, again, h["Vary"])
 		}
 	})
+}
+
+// checkVaryJoins fails unless every line of got is one of the lines AddVary
+// was given, a single member, or a join of plain token lists (no malformed
+// member joined with another one).
+func checkVaryJoins(t *testing.T, lines, got []string) {
+	t.Helper()
+	for _, l := range got {
+		if slices.Contains(lines, l) {
+			continue
+		}
+		members := slices.Collect(header.Elements([]string{l}))
+		if len(members) < 2 {
+			continue
+		}
+		for _, m := range members {
+			if !header.IsToken(m) {
+				t.Fatalf("line %q of %q joins the malformed member %q (from %q)", l, got, m, lines)
+			}
+		}
+	}
 }
 
 func FuzzNextMediaRange(f *testing.F) {
@@ -496,6 +527,10 @@ func FuzzNormalizeVary(f *testing.F) {
 			if !slices.ContainsFunc(after, func(a string) bool { return strings.EqualFold(a, b) }) {
 				t.Fatalf("Vary %q normalized to %q lost %q", in, got, b)
 			}
+		}
+		checkVaryJoins(t, in, got)
+		if !slices.ContainsFunc(before, func(e string) bool { return !header.IsToken(e) }) && len(got) > 1 {
+			t.Fatalf("Vary %q of tokens normalized to %d lines %q", in, len(got), got)
 		}
 		again := slices.Clone(got)
 		header.NormalizeVary(h)

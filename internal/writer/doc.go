@@ -25,7 +25,9 @@
 // (h["ETag"], h["vary"]) into the canonical key, removes duplicate Vary
 // tokens (making "*" stand alone, RFC 9110 §12.5.5) and merges the Vary
 // dimensions registered with Vary, so each layer's dimensions are there once
-// whatever the handler did to the field. While an interceptor holds the
+// whatever the handler did to the field; lines of plain tokens become one
+// line (header.AddVary). Layers register instead of setting Vary before the
+// handler runs: each name is merged once, at the commit. While an interceptor holds the
 // status (to buffer or decide), Header returns a copy taken at the commit, so
 // that later changes never reach the client, as with a bare net/http writer;
 // the interceptor edits the real map through HeaderDown, and Done hands the

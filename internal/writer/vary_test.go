@@ -132,9 +132,68 @@ func TestVaryDimensionsSurviveTheHandler(t *testing.T) {
 					if got := varyTokens(res.Header); !slices.Equal(got, tc.want) {
 						t.Errorf("Vary %q: tokens %q, want %q", res.Header.Values("Vary"), got, tc.want)
 					}
+					// Token lists make one line (RFC 9110 §5.3).
+					if n := len(res.Header.Values("Vary")); n != 1 {
+						t.Errorf("Vary %q: %d lines, want 1", res.Header.Values("Vary"), n)
+					}
 				})
 			}
 		}
+	}
+}
+
+// TestVaryMalformedLineNotJoined: a handler's Vary line with a malformed
+// member is sent as it is, and the layers' names each get a line of their
+// own, so that joining never changes how the members split.
+func TestVaryMalformedLineNotJoined(t *testing.T) {
+	const bad = `Cookie, "x`
+	h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Vary", bad)
+		_, _ = io.WriteString(w, "x")
+	})
+	for _, vc := range varyChains {
+		t.Run(vc.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			vc.wrap(h).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+			got := rec.Header()["Vary"]
+			rest := slices.Clone(got[1:])
+			slices.Sort(rest)
+			if got[0] != bad || !slices.Equal(rest, []string{"Accept-Encoding", "Origin"}) {
+				t.Errorf("Vary %q, want %q then one line per layer", got, bad)
+			}
+		})
+	}
+}
+
+// TestVaryLayersMakeOneLine: the wire form of layered registrations, the
+// inner Writer's names first (it commits first), a handler's own line
+// leading; case-insensitive duplicates are not added.
+func TestVaryLayersMakeOneLine(t *testing.T) {
+	for _, tc := range []struct {
+		desc string
+		wrap func(http.Handler) http.Handler
+		vary []string // the handler's Vary lines, nil for none
+		want []string
+	}{
+		{"own Writers", chain(varyLayer(varyOrigin, true), varyLayer(varyAE, true)), nil, []string{"Accept-Encoding, Origin"}},
+		{"registered outside", chain(varyLayer(varyOrigin, true), varyLayer(varyAE, false)), nil, []string{"Origin, Accept-Encoding"}},
+		{"handler's line leads", chain(varyLayer(varyOrigin, true), varyLayer(varyAE, false)), []string{"Cookie"}, []string{"Cookie, Origin, Accept-Encoding"}},
+		{"handler's lines joined", chain(varyLayer(varyOrigin, true), varyLayer(varyAE, true)), []string{"Cookie", "Accept"}, []string{"Cookie, Accept, Accept-Encoding, Origin"}},
+		{"duplicates in another case", chain(varyLayer(varyOrigin, true), varyLayer(varyAE, false)), []string{"origin", "ACCEPT-ENCODING"}, []string{"origin, ACCEPT-ENCODING"}},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				if tc.vary != nil {
+					w.Header()["Vary"] = slices.Clone(tc.vary)
+				}
+				_, _ = io.WriteString(w, "x")
+			})
+			rec := httptest.NewRecorder()
+			tc.wrap(h).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+			if got := rec.Header()["Vary"]; !slices.Equal(got, tc.want) {
+				t.Errorf("Vary %q, want %q", got, tc.want)
+			}
+		})
 	}
 }
 

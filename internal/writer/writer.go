@@ -261,8 +261,8 @@ func (w *Writer) normalize(h http.Header) {
 		header.FoldKeys(h)
 		header.NormalizeVary(h)
 	}
-	for _, names := range w.vary[:w.nvary] {
-		header.AddVary(h, names...)
+	if w.nvary != 0 {
+		header.AddVaryLists(h, w.vary[:w.nvary])
 	}
 }
 

@@ -49,7 +49,12 @@
 //     (a handler's own Content-Length is kept), also up to 2 KiB, which
 //     net/http would measure itself only if nothing flushed the response
 //     before the whole chain returned (a layer outside may flush after its
-//     handler).
+//     handler). Not with trailers: a response that declares them (Trailer)
+//     or sets them under http.TrailerPrefix before its status (or later,
+//     in the header map it had from Header before the status) goes chunked
+//     over HTTP/1.1, as trailers need. A TrailerPrefix key set through
+//     Header after the status is sent only over HTTP/2 (as net/http itself
+//     does for bodies of up to 2 KiB).
 //
 // # Preconditions
 //

@@ -35,6 +35,7 @@ type cacheWriter struct {
 	added     added             // fields set before the handler ran
 	ours      [numPreset]string // their values, by bit
 	validated bool              // preconditions already evaluated against Config.Validator's ETag
+	keys      int               // len of the header map when the status was held (see trailers)
 	held      heldBody          // the buffered body (pooled chunks)
 	hash      xxh64             // of the buffered body
 }
@@ -85,6 +86,7 @@ func (w *cacheWriter) header(h http.Header, code int) bool {
 	// with one-second resolution is a weak validator (RFC 9110 §8.8.2.2).
 	if code == http.StatusOK && w.m.cfg.maxBody > 0 && h["Etag"] == nil && !longerThan(h, w.m.cfg.maxBody) {
 		w.state = stBuffer
+		w.keys = len(h)
 		w.hash.reset()
 		return false
 	}
@@ -234,50 +236,59 @@ func (w *cacheWriter) finish() (send bool) {
 		return false // a hijacked connection is the handler's: nothing is stored or sent
 	}
 	h := w.HeaderDown()
-	noBody := w.setTag(h)
+	keys := len(h) // before the ETag (see trailers)
+	// A HEAD handler that writes no body (http.ServeContent does not) gives
+	// nothing to hash: no tag rather than the tag of an empty body, which
+	// would differ from GET's (RFC 9110 §9.3.2).
+	if w.r.Method == http.MethodHead && w.held.n == 0 && !(len(h["Content-Length"]) == 1 && h["Content-Length"][0] == "0") {
+		if !w.check(h) {
+			return false
+		}
+		w.state = stPass
+		return true
+	}
+	// One string holds the tag and the decimal length, one array of this
+	// response's own the two values (an outer layer may write to them in
+	// place), each field a full slice of length 1 so that an append
+	// reallocates: two allocations for the two fields.
+	var b [tagLen + 20]byte
+	formatTag(b[:tagLen], w.hash.sum(), w.held.n)
+	s := string(strconv.AppendInt(b[:tagLen], int64(w.held.n), 10))
+	vals := &[2]string{s[:tagLen], s[tagLen:]}
+	h["Etag"] = vals[0:1:1]
 	if !w.check(h) {
 		w.held.drop()
 		return false
 	}
-	w.setLength(h, noBody)
+	// The Content-Length of the held body: the whole body is known, and a
+	// Content-Length spares chunked encoding (not with trailers, which need
+	// it). Also for a small body: net/http measures one of up to 2 KiB
+	// itself only if nothing flushes it before the whole chain returns, and
+	// a layer outside may flush after its handler (it would go chunked).
+	if h["Content-Length"] == nil && h["Transfer-Encoding"] == nil && !w.trailers(h, keys) {
+		h["Content-Length"] = vals[1:2:2]
+	}
 	w.state = stPass
 	return true
 }
 
-// setTag sets the generated ETag in h, unless the response is to a HEAD
-// and has no body (noBody).
-//
-//go:noinline
-func (w *cacheWriter) setTag(h http.Header) (noBody bool) {
-	// A HEAD handler that writes no body (http.ServeContent does not) gives
-	// nothing to hash: no tag rather than the tag of an empty body, which
-	// would differ from GET's (RFC 9110 §9.3.2).
-	noBody = w.r.Method == http.MethodHead && w.held.n == 0 && !(len(h["Content-Length"]) == 1 && h["Content-Length"][0] == "0")
-	if !noBody {
-		h["Etag"] = []string{w.tag()}
-	}
-	return noBody
-}
-
-// setLength sets the Content-Length of the held body in h: the whole body
-// is known, and a Content-Length spares chunked encoding (not with
-// trailers, which need it).
-//
-//go:noinline
-func (w *cacheWriter) setLength(h http.Header, noBody bool) {
-	// Also for a small body: net/http measures one of up to 2 KiB itself
-	// only if nothing flushes it before the whole chain returns, and a
-	// layer outside may flush after its handler (it would go chunked).
-	if !noBody && h["Content-Length"] == nil && h["Transfer-Encoding"] == nil && !hasTrailers(h) {
-		h["Content-Length"] = []string{strconv.Itoa(w.held.n)}
-	}
-}
-
-// hasTrailers reports whether the handler declared or set trailers.
-func hasTrailers(h http.Header) bool {
+// trailers reports whether the handler declared or set trailers; keys is
+// len(h) before finish added the ETag. The walk over the map at the commit
+// (writer.Writer.TrailerKeys) answers without a second walk unless fields
+// were added since: a handler may write to the map it had from Header
+// before the commit (the status is held, the map not yet sent).
+func (w *cacheWriter) trailers(h http.Header, keys int) bool {
 	if h["Trailer"] != nil {
 		return true
 	}
+	if has, known := w.TrailerKeys(); known && keys == w.keys {
+		return has
+	}
+	return hasTrailers(h)
+}
+
+// hasTrailers reports whether h holds keys with http.TrailerPrefix.
+func hasTrailers(h http.Header) bool {
 	for k := range h {
 		if strings.HasPrefix(k, http.TrailerPrefix) {
 			return true
@@ -286,17 +297,18 @@ func hasTrailers(h http.Header) bool {
 	return false
 }
 
-// tag returns the strong entity tag of the hashed body: its XXH64 (8 bytes,
-// big-endian) and its length (4 bytes, modulo 2^32), base64url-encoded (16
-// characters), in quotes.
-func (w *cacheWriter) tag() string { return formatTag(w.hash.sum(), w.held.n) }
+// tagLen is the length of a generated entity tag, quotes included.
+const tagLen = 2 + 16
 
-func formatTag(sum uint64, n int) string {
+// formatTag writes the strong entity tag of a body with XXH64 sum and
+// length n into b (tagLen bytes): the sum (8 bytes, big-endian) and the
+// length (4 bytes, modulo 2^32), base64url-encoded (16 characters), in
+// quotes.
+func formatTag(b []byte, sum uint64, n int) {
 	var raw [12]byte
 	binary.BigEndian.PutUint64(raw[:8], sum)
 	binary.BigEndian.PutUint32(raw[8:], uint32(n))
-	var b [2 + 16]byte
-	b[0], b[len(b)-1] = '"', '"'
-	base64.RawURLEncoding.Encode(b[1:len(b)-1], raw[:])
-	return string(b[:])
+	b = b[:tagLen]
+	b[0], b[tagLen-1] = '"', '"'
+	base64.RawURLEncoding.Encode(b[1:tagLen-1], raw[:])
 }

@@ -7,7 +7,9 @@ func GeneratedETag(b string) string {
 	var d xxh64
 	d.reset()
 	d.write([]byte(b))
-	return formatTag(d.sum(), len(b))
+	var t [tagLen]byte
+	formatTag(t[:], d.sum(), len(b))
+	return string(t[:])
 }
 
 // NewXXH64 returns the middleware's body hash as a hash.Hash64.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -175,5 +176,25 @@ func TestValidatorNotModifiedDropsRepresentationFieldsOfAnyHeaderSize(t *testing
 		if rec.Code != 304 || !equalHeader(rec.Header(), want) {
 			t.Errorf("%d outer fields: got %d %v, want %v", extra, rec.Code, rec.Header(), want)
 		}
+	}
+}
+
+// The generated ETag and Content-Length are values of the response's own:
+// an outer layer that writes to them in place or appends to one changes
+// neither the other field nor a later response.
+func TestGeneratedFieldsAreTheResponsesOwn(t *testing.T) {
+	h := cache.Handler(writeBody(body))
+	tag, length := cache.GeneratedETag(body), strconv.Itoa(len(body))
+	for range 3 {
+		rec := serve(h, "GET")
+		got := rec.Header()
+		if !slices.Equal(got["Etag"], []string{tag}) || !slices.Equal(got["Content-Length"], []string{length}) {
+			t.Fatalf("got %v, want ETag %s and Content-Length %s", got, tag, length)
+		}
+		got["Etag"] = append(got["Etag"], "appended")
+		if !slices.Equal(got["Content-Length"], []string{length}) {
+			t.Fatalf("an append to the ETag reached Content-Length: %v", got)
+		}
+		got["Etag"][0], got["Content-Length"][0] = "mutated", "mutated"
 	}
 }

@@ -126,6 +126,48 @@ func TestOnTheWireTrailersSurviveBuffering(t *testing.T) {
 	})
 }
 
+// TestOnTheWireTrailerPrefixKeysKeepTheBodyChunked: a trailer set under
+// http.TrailerPrefix in the header map (no Trailer declaration) needs
+// chunked encoding over HTTP/1.1: the held body gets no Content-Length and
+// the trailer arrives, whether the key was there at the commit (seen by
+// the walk that folds keys then) or was added afterwards through the map
+// the handler kept from before the commit (the status is held, the map not
+// yet sent: a second walk finds it). The ETag is generated all the same.
+func TestOnTheWireTrailerPrefixKeysKeepTheBodyChunked(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		serve func(w http.ResponseWriter)
+	}{
+		{"set before the first write", func(w http.ResponseWriter) {
+			w.Header().Set(http.TrailerPrefix+"X-Checksum", "42")
+			_, _ = io.WriteString(w, "payload")
+		}},
+		{"added after it to the kept map", func(w http.ResponseWriter) {
+			h := w.Header()
+			_, _ = io.WriteString(w, "payload")
+			h[http.TrailerPrefix+"X-Checksum"] = []string{"42"}
+		}},
+		{"replacing a field after it in the kept map", func(w http.ResponseWriter) {
+			h := w.Header()
+			h.Set("X-Extra", "1")
+			_, _ = io.WriteString(w, "payload")
+			h.Set("X-Extra", "2")
+			h[http.TrailerPrefix+"X-Checksum"] = []string{"42"}
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := cache.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { c.serve(w) }))
+			servers(t, h, func(t *testing.T, url string, cl *http.Client) {
+				resp, b := get(t, cl, "GET", url)
+				chunked := resp.ContentLength == -1 || resp.ProtoMajor == 2 // HTTP/2 has no chunks: its server may measure the body
+				if b != "payload" || resp.Trailer.Get("X-Checksum") != "42" || !chunked || resp.Header.Get("Etag") != cache.GeneratedETag("payload") {
+					t.Errorf("got %q, trailer %v, Content-Length %d, ETag %q", b, resp.Trailer, resp.ContentLength, resp.Header.Get("Etag"))
+				}
+			})
+		})
+	}
+}
+
 // TestOnTheWireContentLength: every held body goes out with its
 // Content-Length, never chunked, over both protocols. Empty GET responses
 // too.

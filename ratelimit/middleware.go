@@ -274,12 +274,20 @@ func (m *Middleware) writeFields(w http.ResponseWriter, q *request, states []Sta
 		h[hdrRetryAfter] = q.take(q.commit(b))
 	}
 	if c.legacy && minI >= 0 {
-		st := &states[minI]
-		h[hdrXLimit] = q.take(q.commit(strconv.AppendInt(q.appender(), c.policies[minI].Limit+c.policies[minI].Burst, 10)))
-		h[hdrXRemaining] = q.take(q.commit(strconv.AppendInt(q.appender(), st.Remaining, 10)))
-		h[hdrXReset] = q.take(q.commit(strconv.AppendInt(q.appender(), ceilSeconds(st.Reset), 10)))
+		writeLegacy(h, q, c.policies[minI], &states[minI])
 	}
 	return retry
+}
+
+// writeLegacy sets the opt-in X-RateLimit-* fields from the policy closest
+// to its limit. Out of writeFields, whose frame is on the stack of every
+// request: three more inlined values would make it larger for all.
+//
+//go:noinline
+func writeLegacy(h http.Header, q *request, p Policy, st *State) {
+	h[hdrXLimit] = q.take(q.commit(strconv.AppendInt(q.appender(), p.Limit+p.Burst, 10)))
+	h[hdrXRemaining] = q.take(q.commit(strconv.AppendInt(q.appender(), st.Remaining, 10)))
+	h[hdrXReset] = q.take(q.commit(strconv.AppendInt(q.appender(), ceilSeconds(st.Reset), 10)))
 }
 
 var (

@@ -154,14 +154,34 @@ func TestOnTheWireTrailerPrefixKeysKeepTheBodyChunked(t *testing.T) {
 			h.Set("X-Extra", "2")
 			h[http.TrailerPrefix+"X-Checksum"] = []string{"42"}
 		}},
+		{"deleting a field and adding the key after it in the kept map", func(w http.ResponseWriter) {
+			h := w.Header()
+			h.Set("X-Extra", "1")
+			_, _ = io.WriteString(w, "payload")
+			delete(h, "X-Extra") // the map keeps its size
+			h[http.TrailerPrefix+"X-Checksum"] = []string{"42"}
+		}},
+		{"set through Header after the write", func(w http.ResponseWriter) {
+			_, _ = io.WriteString(w, "payload")
+			w.Header().Set(http.TrailerPrefix+"X-Checksum", "42")
+		}},
+		{"set through Header after a long write", func(w http.ResponseWriter) {
+			_, _ = io.WriteString(w, "payload")
+			_, _ = io.WriteString(w, strings.Repeat("x", 5000))
+			w.Header().Set(http.TrailerPrefix+"X-Checksum", "42")
+		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			h := cache.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { c.serve(w) }))
 			servers(t, h, func(t *testing.T, url string, cl *http.Client) {
 				resp, b := get(t, cl, "GET", url)
 				chunked := resp.ContentLength == -1 || resp.ProtoMajor == 2 // HTTP/2 has no chunks: its server may measure the body
-				if b != "payload" || resp.Trailer.Get("X-Checksum") != "42" || !chunked || resp.Header.Get("Etag") != cache.GeneratedETag("payload") {
-					t.Errorf("got %q, trailer %v, Content-Length %d, ETag %q", b, resp.Trailer, resp.ContentLength, resp.Header.Get("Etag"))
+				want := "payload"
+				if strings.Contains(c.name, "long") {
+					want += strings.Repeat("x", 5000)
+				}
+				if b != want || resp.Trailer.Get("X-Checksum") != "42" || !chunked || resp.Header.Get("Etag") != cache.GeneratedETag(want) {
+					t.Errorf("got %d bytes, trailer %v, Content-Length %d, ETag %q", len(b), resp.Trailer, resp.ContentLength, resp.Header.Get("Etag"))
 				}
 			})
 		})

@@ -1,6 +1,7 @@
 package cache_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jiec/httpmw/cache"
+	"github.com/jiec/httpmw/compress"
 )
 
 // These tests run the middleware in a real server, over HTTP/1.1 and HTTP/2.
@@ -254,4 +256,37 @@ func TestOnTheWireContentLengthSurvivesAnOuterFlush(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestOnTheWireLateTrailerThroughCompress: a TrailerPrefix key set through
+// Header after the status reaches the client with compress inside cache
+// (its Writer hands the value to cache's copy, cache's end hands it down
+// before the status) and outside (the map below cache), encoded or not,
+// small bodies and large.
+func TestOnTheWireLateTrailerThroughCompress(t *testing.T) {
+	cm, _ := compress.New(compress.Config{})
+	for _, inside := range []bool{true, false} {
+		for _, n := range []int{10, 3000} {
+			var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.WriteString(w, strings.Repeat("x", n))
+				w.Header().Set(http.TrailerPrefix+"X-Sum", "42")
+			})
+			if inside {
+				h = cache.Handler(cm.Handler(h))
+			} else {
+				h = cm.Handler(cache.Handler(h))
+			}
+			t.Run(fmt.Sprintf("compress inside %v/%d bytes", inside, n), func(t *testing.T) {
+				servers(t, h, func(t *testing.T, url string, c *http.Client) {
+					for _, ae := range []string{"gzip", "identity"} {
+						resp, b := get(t, c, "GET", url, "Accept-Encoding", ae)
+						plain := resp.Header.Get("Content-Encoding") == "" // the client decodes nothing it did not ask for
+						if (plain && len(b) != n) || resp.Trailer.Get("X-Sum") != "42" || resp.Header.Get("Etag") == "" {
+							t.Errorf("%s: %d bytes, trailer %v, ETag %q", ae, len(b), resp.Trailer, resp.Header.Get("Etag"))
+						}
+					}
+				})
+			})
+		}
+	}
 }

@@ -52,9 +52,10 @@
 //     handler). Not with trailers: a response that declares them (Trailer)
 //     or sets them under http.TrailerPrefix before its status (or later,
 //     in the header map it had from Header before the status) goes chunked
-//     over HTTP/1.1, as trailers need. A TrailerPrefix key set through
-//     Header after the status is sent only over HTTP/2 (as net/http itself
-//     does for bodies of up to 2 KiB).
+//     over HTTP/1.1, as trailers need; so does one that sets a
+//     TrailerPrefix key through Header after the status (its values are in
+//     the map before the held status is sent). The map is walked once more
+//     for that at the end: the handler may edit the map it kept in any way.
 //
 // # Preconditions
 //

@@ -35,7 +35,6 @@ type cacheWriter struct {
 	added     added             // fields set before the handler ran
 	ours      [numPreset]string // their values, by bit
 	validated bool              // preconditions already evaluated against Config.Validator's ETag
-	keys      int               // len of the header map when the status was held (see trailers)
 	held      heldBody          // the buffered body (pooled chunks)
 	hash      xxh64             // of the buffered body
 }
@@ -86,7 +85,6 @@ func (w *cacheWriter) header(h http.Header, code int) bool {
 	// with one-second resolution is a weak validator (RFC 9110 §8.8.2.2).
 	if code == http.StatusOK && w.m.cfg.maxBody > 0 && h["Etag"] == nil && !longerThan(h, w.m.cfg.maxBody) {
 		w.state = stBuffer
-		w.keys = len(h)
 		w.hash.reset()
 		return false
 	}
@@ -236,7 +234,6 @@ func (w *cacheWriter) finish() (send bool) {
 		return false // a hijacked connection is the handler's: nothing is stored or sent
 	}
 	h := w.HeaderDown()
-	keys := len(h) // before the ETag (see trailers)
 	// A HEAD handler that writes no body (http.ServeContent does not) gives
 	// nothing to hash: no tag rather than the tag of an empty body, which
 	// would differ from GET's (RFC 9110 §9.3.2).
@@ -265,30 +262,29 @@ func (w *cacheWriter) finish() (send bool) {
 	// it). Also for a small body: net/http measures one of up to 2 KiB
 	// itself only if nothing flushes it before the whole chain returns, and
 	// a layer outside may flush after its handler (it would go chunked).
-	if h["Content-Length"] == nil && h["Transfer-Encoding"] == nil && !w.trailers(h, keys) {
+	// Trailer values the handler set through Header after the status are
+	// handed down first: net/http sees their keys when the status is sent.
+	w.TrailersDown()
+	if h["Content-Length"] == nil && h["Transfer-Encoding"] == nil && !hasTrailers(h) {
 		h["Content-Length"] = vals[1:2:2]
 	}
 	w.state = stPass
 	return true
 }
 
-// trailers reports whether the handler declared or set trailers; keys is
-// len(h) before finish added the ETag. The walk over the map at the commit
-// (writer.Writer.TrailerKeys) answers without a second walk unless fields
-// were added since: a handler may write to the map it had from Header
-// before the commit (the status is held, the map not yet sent).
-func (w *cacheWriter) trailers(h http.Header, keys int) bool {
+// hasTrailers reports whether the handler declared trailers (Trailer) or
+// set them under http.TrailerPrefix. It walks the whole map: the handler
+// may have edited the map it had from Header before the commit (the status
+// is held, the map not yet sent) in any way, deleting fields as well as
+// adding keys, so the walk at the commit (writer.Writer.TrailerKeys) is not
+// the answer. Not inlined: the map iterator stays out of finish's frame,
+// which is on the stack while a 304 goes down the chain.
+//
+//go:noinline
+func hasTrailers(h http.Header) bool {
 	if h["Trailer"] != nil {
 		return true
 	}
-	if has, known := w.TrailerKeys(); known && keys == w.keys {
-		return has
-	}
-	return hasTrailers(h)
-}
-
-// hasTrailers reports whether h holds keys with http.TrailerPrefix.
-func hasTrailers(h http.Header) bool {
 	for k := range h {
 		if strings.HasPrefix(k, http.TrailerPrefix) {
 			return true

@@ -1,6 +1,7 @@
 package cache_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jiec/httpmw/cache"
+	"github.com/jiec/httpmw/compress"
 )
 
 // These tests run the middleware in a real server, over HTTP/1.1 and HTTP/2.
@@ -154,14 +156,34 @@ func TestOnTheWireTrailerPrefixKeysKeepTheBodyChunked(t *testing.T) {
 			h.Set("X-Extra", "2")
 			h[http.TrailerPrefix+"X-Checksum"] = []string{"42"}
 		}},
+		{"deleting a field and adding the key after it in the kept map", func(w http.ResponseWriter) {
+			h := w.Header()
+			h.Set("X-Extra", "1")
+			_, _ = io.WriteString(w, "payload")
+			delete(h, "X-Extra") // the map keeps its size
+			h[http.TrailerPrefix+"X-Checksum"] = []string{"42"}
+		}},
+		{"set through Header after the write", func(w http.ResponseWriter) {
+			_, _ = io.WriteString(w, "payload")
+			w.Header().Set(http.TrailerPrefix+"X-Checksum", "42")
+		}},
+		{"set through Header after a long write", func(w http.ResponseWriter) {
+			_, _ = io.WriteString(w, "payload")
+			_, _ = io.WriteString(w, strings.Repeat("x", 5000))
+			w.Header().Set(http.TrailerPrefix+"X-Checksum", "42")
+		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			h := cache.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { c.serve(w) }))
 			servers(t, h, func(t *testing.T, url string, cl *http.Client) {
 				resp, b := get(t, cl, "GET", url)
 				chunked := resp.ContentLength == -1 || resp.ProtoMajor == 2 // HTTP/2 has no chunks: its server may measure the body
-				if b != "payload" || resp.Trailer.Get("X-Checksum") != "42" || !chunked || resp.Header.Get("Etag") != cache.GeneratedETag("payload") {
-					t.Errorf("got %q, trailer %v, Content-Length %d, ETag %q", b, resp.Trailer, resp.ContentLength, resp.Header.Get("Etag"))
+				want := "payload"
+				if strings.Contains(c.name, "long") {
+					want += strings.Repeat("x", 5000)
+				}
+				if b != want || resp.Trailer.Get("X-Checksum") != "42" || !chunked || resp.Header.Get("Etag") != cache.GeneratedETag(want) {
+					t.Errorf("got %d bytes, trailer %v, Content-Length %d, ETag %q", len(b), resp.Trailer, resp.ContentLength, resp.Header.Get("Etag"))
 				}
 			})
 		})
@@ -234,4 +256,37 @@ func TestOnTheWireContentLengthSurvivesAnOuterFlush(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestOnTheWireLateTrailerThroughCompress: a TrailerPrefix key set through
+// Header after the status reaches the client with compress inside cache
+// (its Writer hands the value to cache's copy, cache's end hands it down
+// before the status) and outside (the map below cache), encoded or not,
+// small bodies and large.
+func TestOnTheWireLateTrailerThroughCompress(t *testing.T) {
+	cm, _ := compress.New(compress.Config{})
+	for _, inside := range []bool{true, false} {
+		for _, n := range []int{10, 3000} {
+			var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.WriteString(w, strings.Repeat("x", n))
+				w.Header().Set(http.TrailerPrefix+"X-Sum", "42")
+			})
+			if inside {
+				h = cache.Handler(cm.Handler(h))
+			} else {
+				h = cm.Handler(cache.Handler(h))
+			}
+			t.Run(fmt.Sprintf("compress inside %v/%d bytes", inside, n), func(t *testing.T) {
+				servers(t, h, func(t *testing.T, url string, c *http.Client) {
+					for _, ae := range []string{"gzip", "identity"} {
+						resp, b := get(t, c, "GET", url, "Accept-Encoding", ae)
+						plain := resp.Header.Get("Content-Encoding") == "" // the client decodes nothing it did not ask for
+						if (plain && len(b) != n) || resp.Trailer.Get("X-Sum") != "42" || resp.Header.Get("Etag") == "" {
+							t.Errorf("%s: %d bytes, trailer %v, ETag %q", ae, len(b), resp.Trailer, resp.Header.Get("Etag"))
+						}
+					}
+				})
+			})
+		}
+	}
 }

@@ -338,11 +338,43 @@ func (w *Writer) Done() {
 	w.trailersDown(w.rw.Header())
 }
 
+// TrailersDown does now part of what Done does for a held status: it hands
+// down the values the handler left under http.TrailerPrefix keys in the map
+// Header returned after the commit (net/http never sends those keys as
+// header fields). An interceptor that sends the held status once the
+// handler has returned calls it before it decides the framing and sends the
+// status, so that the keys are in the map when the status is written: over
+// HTTP/1.1 trailers need chunked encoding (no Content-Length), and net/http
+// chooses it from the map as it is at WriteHeader. The values of fields the
+// Trailer header declared are handed down by Done only, after the status
+// (before it, they would be sent as header fields).
+func (w *Writer) TrailersDown() {
+	if w.status != 0 && w.detached && !w.hijacked {
+		w.prefixedDown(w.rw.Header())
+	}
+}
+
 // trailersDown is the end of Done: it hands the trailer values in late
 // down to h, the map of the writer below.
 //
 //go:noinline
 func (w *Writer) trailersDown(h http.Header) {
+	w.prefixedDown(h)
+	for name := range header.Elements(h["Trailer"]) {
+		k := http.CanonicalHeaderKey(name)
+		if v, ok := w.late[k]; ok {
+			h[k] = slices.Clone(v)
+		} else {
+			delete(h, k)
+		}
+	}
+}
+
+// prefixedDown hands the values under http.TrailerPrefix keys in late down
+// to h (removing those the handler removed).
+//
+//go:noinline
+func (w *Writer) prefixedDown(h http.Header) {
 	for k := range h {
 		if _, ok := w.late[k]; !ok && strings.HasPrefix(k, http.TrailerPrefix) {
 			delete(h, k)
@@ -351,14 +383,6 @@ func (w *Writer) trailersDown(h http.Header) {
 	for k, v := range w.late {
 		if strings.HasPrefix(k, http.TrailerPrefix) {
 			h[k] = slices.Clone(v)
-		}
-	}
-	for name := range header.Elements(h["Trailer"]) {
-		k := http.CanonicalHeaderKey(name)
-		if v, ok := w.late[k]; ok {
-			h[k] = slices.Clone(v)
-		} else {
-			delete(h, k)
 		}
 	}
 }

@@ -388,3 +388,46 @@ func TestTrailerKeysReportsTheWalkAtTheCommit(t *testing.T) {
 		})
 	}
 }
+
+// TestTrailersDownHandsPrefixedKeysBeforeTheStatus: an interceptor that
+// sends a held status after the handler returned gets the values the
+// handler set under http.TrailerPrefix keys in its late copy into the map
+// below before the status (net/http then chooses chunked encoding over
+// HTTP/1.1), one removed since the commit removed, while the values of
+// declared trailer fields wait for Done (before the status they would be
+// sent as header fields).
+func TestTrailersDownHandsPrefixedKeysBeforeTheStatus(t *testing.T) {
+	rec := httptest.NewRecorder()
+	h := &holder{}
+	h.Reset(rec, h)
+	h.Writer.Header().Set("Trailer", "X-Sum")
+	h.Writer.Header().Set(http.TrailerPrefix+"X-Old", "1")
+	h.WriteHeader(http.StatusOK)
+	copied := h.Writer.Header() // the copy: the status is held
+	copied.Set(http.TrailerPrefix+"X-Checksum", "42")
+	delete(copied, http.TrailerPrefix+"X-Old")
+	copied.Set("X-Sum", "abc")
+	down := h.HeaderDown()
+	if _, ok := down[http.TrailerPrefix+"X-Checksum"]; ok {
+		t.Fatal("handed down before TrailersDown")
+	}
+	h.TrailersDown()
+	if got := down[http.TrailerPrefix+"X-Checksum"]; len(got) != 1 || got[0] != "42" {
+		t.Errorf("Trailer:X-Checksum below = %q, want 42", got)
+	}
+	if _, ok := down[http.TrailerPrefix+"X-Old"]; ok {
+		t.Error("a prefixed key the handler removed is still below")
+	}
+	if _, ok := down["X-Sum"]; ok {
+		t.Error("a declared trailer's value handed down before the status")
+	}
+	copied[http.TrailerPrefix+"X-Checksum"][0] = "changed" // the values below are copies
+	if got := down[http.TrailerPrefix+"X-Checksum"][0]; got != "42" {
+		t.Errorf("below shares the late copy's array: %q", got)
+	}
+	h.SendHeader()
+	h.Done()
+	if got := down["X-Sum"]; len(got) != 1 || got[0] != "abc" {
+		t.Errorf("X-Sum after Done = %q, want abc", got)
+	}
+}

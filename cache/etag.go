@@ -276,8 +276,7 @@ func (w *cacheWriter) finish() (send bool) {
 // set them under http.TrailerPrefix. It walks the whole map: the handler
 // may have edited the map it had from Header before the commit (the status
 // is held, the map not yet sent) in any way, deleting fields as well as
-// adding keys, so the walk at the commit (writer.Writer.TrailerKeys) is not
-// the answer. Not inlined: the map iterator stays out of finish's frame,
+// adding keys, so what the map held at the commit is not the answer. Not inlined: the map iterator stays out of finish's frame,
 // which is on the stack while a 304 goes down the chain.
 //
 //go:noinline

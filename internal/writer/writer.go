@@ -71,7 +71,6 @@ type Writer struct {
 	clean    bool  // the Writer above committed through SendHeader after normalizing
 	tidy     bool  // this Writer normalized the header at its commit (or was clean)
 	nvary    uint8 // registrations in vary
-	walked   uint8 // walkedClean or walkedTrailers: this Writer folded the keys itself at the commit
 	written  int64 // body bytes handed to rw
 	vary     [maxVary][]string
 
@@ -259,35 +258,12 @@ func (w *Writer) normalize(h http.Header) {
 	w.clean = false
 	w.tidy = true
 	if !clean {
-		w.walked = walkedClean
-		if header.FoldKeysTrailers(h) {
-			w.walked = walkedTrailers
-		}
+		header.FoldKeys(h)
 		header.NormalizeVary(h)
 	}
 	if w.nvary != 0 {
 		header.AddVaryLists(h, w.vary[:w.nvary])
 	}
-}
-
-// What the walk over the header map at the commit (normalize) saw.
-const (
-	walkedClean    = 1 + iota // no key with http.TrailerPrefix
-	walkedTrailers            // some key with http.TrailerPrefix
-)
-
-// TrailerKeys reports whether the header map held keys with
-// http.TrailerPrefix (trailer values set ahead of the body) when the final
-// status was committed through w, as seen by the walk over the map that
-// folds non-canonical keys then. known is false when w made no such walk:
-// nothing is committed yet, or an httpmw Writer above had normalized the
-// map already (its walk was earlier), or w has neither an interceptor nor
-// Vary registrations. The answer is of the commit: an interceptor that holds
-// the status and asks later must itself notice fields added since (a
-// handler may keep the map Header returned before the commit and write to
-// it).
-func (w *Writer) TrailerKeys() (has, known bool) {
-	return w.walked == walkedTrailers, w.walked != 0
 }
 
 // detach gives the handler its own copy of the header map (see Header).

@@ -348,47 +348,6 @@ func TestPassBodyRestoresReadFromBelow(t *testing.T) {
 	}
 }
 
-// TestTrailerKeysReportsTheWalkAtTheCommit: a Writer that folds the keys at
-// the commit reports whether the map then held http.TrailerPrefix keys; one
-// that made no walk of its own (nothing committed, no interceptor, or an
-// httpmw Writer above normalized first) reports it does not know.
-func TestTrailerKeysReportsTheWalkAtTheCommit(t *testing.T) {
-	type result struct{ has, known bool }
-	for _, c := range []struct {
-		name  string
-		setup func(h http.Header)
-		ic    bool
-		above bool // commit through an httpmw Writer above, which normalizes
-		want  result
-	}{
-		{"trailer key at the commit", func(h http.Header) { h[http.TrailerPrefix+"X-Sum"] = []string{"1"} }, true, false, result{true, true}},
-		{"a declaration only", func(h http.Header) { h.Set("Trailer", "X-Sum") }, true, false, result{false, true}},
-		{"no trailer", func(h http.Header) { h.Set("Content-Type", "text/plain") }, true, false, result{false, true}},
-		{"no interceptor: no walk", func(h http.Header) { h[http.TrailerPrefix+"X-Sum"] = []string{"1"} }, false, false, result{false, false}},
-		{"the Writer above walked", func(h http.Header) { h[http.TrailerPrefix+"X-Sum"] = []string{"1"} }, true, true, result{false, false}},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			var ic writer.Interceptor
-			if c.ic {
-				ic = &recordingIC{send: true}
-			}
-			w := writer.New(httptest.NewRecorder(), ic)
-			if has, known := w.TrailerKeys(); has || known {
-				t.Fatalf("before the commit: %v %v", has, known)
-			}
-			var top http.ResponseWriter = w
-			if c.above {
-				top = writer.New(w, &recordingIC{send: true})
-			}
-			c.setup(top.Header())
-			top.WriteHeader(http.StatusOK)
-			if has, known := w.TrailerKeys(); (result{has, known}) != c.want {
-				t.Errorf("TrailerKeys() = %v, %v, want %v", has, known, c.want)
-			}
-		})
-	}
-}
-
 // TestTrailersDownHandsPrefixedKeysBeforeTheStatus: an interceptor that
 // sends a held status after the handler returned gets the values the
 // handler set under http.TrailerPrefix keys in its late copy into the map

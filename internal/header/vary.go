@@ -364,7 +364,21 @@ var folded = [...][]string{
 // only handler code writes such keys and it writes them last. Other keys are left alone (their
 // spelling may be deliberate, "X-XSS-Protection"). It allocates only when it
 // moves Vary or Trailer lines.
-func FoldKeys(h http.Header) { FoldKeysTrailers(h) }
+func FoldKeys(h http.Header) {
+	for k, v := range h {
+		c := foldedKey(k)
+		if c == "" {
+			continue
+		}
+		delete(h, k)
+		if c == "Vary" || c == "Trailer" {
+			cur := h[c]
+			h[c] = append(cur[:len(cur):len(cur)], v...)
+			continue
+		}
+		h[c] = v
+	}
+}
 
 // foldedKey returns the canonical key k is a non-canonical spelling of, if
 // it is one of folded, else "".

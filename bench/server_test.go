@@ -102,6 +102,7 @@ func serveFake(tb testing.TB, h http.Handler, req []byte, n int) int64 {
 // fakeConn reads left copies of req, then EOF; writes are counted and
 // discarded.
 type fakeConn struct {
+	connAddrs
 	req     []byte
 	left    int
 	r       bytes.Reader
@@ -129,14 +130,19 @@ func (c *fakeConn) Write(p []byte) (int, error) {
 	c.written += int64(len(p))
 	return len(p), nil
 }
-func (c *fakeConn) Close() error        { c.once.Do(func() { close(c.closed) }); return nil }
-func (c *fakeConn) LocalAddr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 80} }
-func (c *fakeConn) RemoteAddr() net.Addr {
+func (c *fakeConn) Close() error { c.once.Do(func() { close(c.closed) }); return nil }
+
+// connAddrs is the part of net.Conn the fake connections (fakeConn,
+// h2Conn) share: fixed loopback addresses, deadlines ignored.
+type connAddrs struct{}
+
+func (connAddrs) LocalAddr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 80} }
+func (connAddrs) RemoteAddr() net.Addr {
 	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}
 }
-func (c *fakeConn) SetDeadline(time.Time) error      { return nil }
-func (c *fakeConn) SetReadDeadline(time.Time) error  { return nil }
-func (c *fakeConn) SetWriteDeadline(time.Time) error { return nil }
+func (connAddrs) SetDeadline(time.Time) error      { return nil }
+func (connAddrs) SetReadDeadline(time.Time) error  { return nil }
+func (connAddrs) SetWriteDeadline(time.Time) error { return nil }
 
 // oneConnListener accepts its connection once, then blocks until closed.
 type oneConnListener struct {

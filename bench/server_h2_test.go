@@ -125,11 +125,11 @@ const (
 
 // h2Result is what a fake h2c connection saw.
 type h2Result struct {
-	written  int64 // bytes the server wrote
-	ended    int   // streams ended by END_STREAM
-	resets   int   // RST_STREAM frames
-	goaway   bool  // a GOAWAY with an error code
-	maxOpen  int   // the streams kept in flight
+	written int64 // bytes the server wrote
+	ended   int   // streams ended by END_STREAM
+	resets  int   // RST_STREAM frames
+	goaway  bool  // a GOAWAY with an error code
+	maxOpen int   // the streams kept in flight
 }
 
 // serveFakeH2 serves n requests of c through h on one fake h2c connection.

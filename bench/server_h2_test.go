@@ -34,28 +34,9 @@ var h2Streams = flag.Int("h2streams", 10, "streams in flight per connection in B
 // median of the per-round ratios httpmw/peers. Run it with -cpu 1 (and
 // -cpu 2: net/http runs a goroutine per stream) -benchtime 200x.
 func BenchmarkServerH2(b *testing.B) {
-	impls, _ := chainImpls(b)
 	for _, c := range serverCases() {
 		b.Run("case="+c.name, func(b *testing.B) {
-			const n = 500
-			times := make([][]float64, len(impls))
-			var ratios []float64
-			round := 0
-			b.ReportAllocs()
-			for b.Loop() {
-				for k := range impls {
-					i := (k + round) % len(impls)
-					t0 := time.Now()
-					serveFakeH2(b, impls[i].h, c, n, nil)
-					times[i] = append(times[i], float64(time.Since(t0).Nanoseconds())/n)
-				}
-				ratios = append(ratios, times[1][round]/times[2][round])
-				round++
-			}
-			for i, impl := range impls {
-				b.ReportMetric(medianOf(times[i]), impl.name+"-ns/req")
-			}
-			b.ReportMetric(medianOf(ratios), "httpmw/peers")
+			pairedRounds(b, func(h http.Handler, n int) { serveFakeH2(b, h, c, n, nil) })
 		})
 	}
 }

@@ -20,31 +20,39 @@ import (
 // median time per request of each chain and the median of the per-round
 // ratios httpmw/peers. Run it with -cpu 1 -benchtime 200x.
 func BenchmarkServer(b *testing.B) {
-	impls, _ := chainImpls(b)
 	for _, c := range serverCases() {
 		req := c.request()
 		b.Run("case="+c.name, func(b *testing.B) {
-			const n = 500
-			times := make([][]float64, len(impls))
-			var ratios []float64
-			round := 0
-			b.ReportAllocs()
-			for b.Loop() {
-				for k := range impls {
-					i := (k + round) % len(impls)
-					t0 := time.Now()
-					serveFake(b, impls[i].h, req, n)
-					times[i] = append(times[i], float64(time.Since(t0).Nanoseconds())/n)
-				}
-				ratios = append(ratios, times[1][round]/times[2][round])
-				round++
-			}
-			for i, impl := range impls {
-				b.ReportMetric(medianOf(times[i]), impl.name+"-ns/req")
-			}
-			b.ReportMetric(medianOf(ratios), "httpmw/peers")
+			pairedRounds(b, func(h http.Handler, n int) { serveFake(b, h, req, n) })
 		})
 	}
+}
+
+// pairedRounds runs rounds of 500 requests through each chain with serve,
+// the order rotating, and reports the median time per request of each chain
+// and the median of the per-round ratios httpmw/peers (BenchmarkServer,
+// BenchmarkServerH2).
+func pairedRounds(b *testing.B, serve func(h http.Handler, n int)) {
+	impls, _ := chainImpls(b)
+	const n = 500
+	times := make([][]float64, len(impls))
+	var ratios []float64
+	round := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		for k := range impls {
+			i := (k + round) % len(impls)
+			t0 := time.Now()
+			serve(impls[i].h, n)
+			times[i] = append(times[i], float64(time.Since(t0).Nanoseconds())/n)
+		}
+		ratios = append(ratios, times[1][round]/times[2][round])
+		round++
+	}
+	for i, impl := range impls {
+		b.ReportMetric(medianOf(times[i]), impl.name+"-ns/req")
+	}
+	b.ReportMetric(medianOf(ratios), "httpmw/peers")
 }
 
 // BenchmarkServerSolo serves b.N requests through one chain on one fake

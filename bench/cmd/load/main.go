@@ -59,6 +59,7 @@ func main() {
 	only := flag.String("run", "", "run only the cases whose name matches this regular expression (no -write)")
 	serveName := flag.String("serve", "", "internal: serve the named chain (bare, httpmw, peers) and print its addresses")
 	flag.BoolVar(&pin, "pin", false, "pin the servers to CPU 0 and the load tools to CPU 1 (taskset): each server has one core of its own")
+	flag.BoolVar(&control, "aa", false, "A/A control: a second httpmw process, measured like the others, whose ratio to the first shows what the machine's noise alone does to a ratio")
 	flag.Parse()
 	if *serveName != "" {
 		log.Fatal(serve(*serveName))
@@ -90,6 +91,12 @@ func main() {
 // exit without running the deferred stop and leave them serving.
 // pin runs the servers on CPU 0 and the load tools on CPU 1 (-pin).
 var pin bool
+
+// control adds the A/A control (-aa): a second process of the httpmw chain,
+// httpmw2, in the rotation like the others. The ratios httpmw/httpmw2 of
+// its rounds show the spread the machine alone gives a ratio of two
+// identical servers, against which httpmw/peers is read.
+var control bool
 
 // command is exec.Command, under taskset -c cpu when pin is set.
 func command(cpu, name string, args ...string) *exec.Cmd {
@@ -125,10 +132,17 @@ func run(cs []loadCase, runs int, dur time.Duration, conns int, profDir, write s
 					c.name, s.name, r.rps, r.p50, r.p99, r.cpu, r.allocB, r.allocN, r.gcs)
 			}
 		}
-		rows = append(rows, row{name: c.name, bare: median(res["bare"]), ours: median(res["httpmw"]), peers: median(res["peers"]),
-			rps: pairedRatio(res["httpmw"], res["peers"], func(r result) float64 { return r.rps }),
+		rps := func(r result) float64 { return r.rps }
+		cpu := func(r result) float64 { return r.cpu }
+		rw := row{name: c.name, bare: median(res["bare"]), ours: median(res["httpmw"]), peers: median(res["peers"]),
+			rps: pairedRatio(res["httpmw"], res["peers"], rps),
 			p99: pairedRatio(res["httpmw"], res["peers"], func(r result) float64 { return float64(r.p99) }),
-			cpu: pairedRatio(res["httpmw"], res["peers"], func(r result) float64 { return r.cpu })})
+			cpu: pairedRatio(res["httpmw"], res["peers"], cpu)}
+		if control {
+			rw.aaRPS = pairedRatio(res["httpmw"], res["httpmw2"], rps)
+			rw.aaCPU = pairedRatio(res["httpmw"], res["httpmw2"], cpu)
+		}
+		rows = append(rows, rw)
 	}
 	table := render(rows, dur, runs, conns)
 	fmt.Print(table)
@@ -168,7 +182,7 @@ func ensureTools() error {
 type server struct{ name, url, ctl string }
 
 // startServers starts one child process per chain and returns them in the
-// order bare, httpmw, peers.
+// order bare, httpmw, peers (and httpmw2, a second httpmw, with -aa).
 func startServers() ([]server, func(), error) {
 	exe, err := os.Executable()
 	if err != nil {
@@ -182,8 +196,12 @@ func startServers() ([]server, func(), error) {
 			_ = c.Wait()
 		}
 	}
-	for _, name := range []string{"bare", "httpmw", "peers"} {
-		cmd := command("0", exe, "-serve", name)
+	names := []string{"bare", "httpmw", "peers"}
+	if control {
+		names = append(names, "httpmw2")
+	}
+	for _, name := range names {
+		cmd := command("0", exe, "-serve", strings.TrimSuffix(name, "2"))
 		cmd.Stderr = os.Stderr
 		out, err := cmd.StdoutPipe()
 		if err != nil {
@@ -490,37 +508,79 @@ func median(rs []result) result {
 type row struct {
 	name              string
 	bare, ours, peers result
-	rps, p99, cpu     float64 // medians of the per-round ratios httpmw/peers
+	rps, p99, cpu     spread // the per-round ratios httpmw/peers
+	aaRPS, aaCPU      spread // the per-round ratios httpmw/httpmw2 (-aa)
 }
 
-// pairedRatio is the median over the rounds of f(ours)/f(peers): the two
-// runs of a round are neighbours in time, so a machine whose speed drifts
-// between rounds disturbs their ratio far less than the ratio of medians.
-func pairedRatio(ours, peers []result, f func(result) float64) float64 {
+// spread sums up per-round ratios: their median and quartiles.
+type spread struct{ q1, med, q3 float64 }
+
+// String is the median, with the quartiles in brackets when there are
+// enough rounds (5) for them to say something.
+func (s spread) String() string {
+	if s.q1 == s.q3 {
+		return fmt.Sprintf("%.2f", s.med)
+	}
+	return fmt.Sprintf("%.2f (%.2f–%.2f)", s.med, s.q1, s.q3)
+}
+
+// pairedRatio sums up the rounds' ratios f(ours)/f(peers): the two runs of
+// a round are neighbours in time, so a machine whose speed drifts between
+// rounds disturbs their ratio far less than the ratio of medians. The
+// quartiles are given from 5 rounds on (nearest rank).
+func pairedRatio(ours, peers []result, f func(result) float64) spread {
 	q := make([]float64, len(ours))
 	for i := range ours {
 		q[i] = f(ours[i]) / f(peers[i])
 	}
 	slices.Sort(q)
-	return q[len(q)/2]
+	s := spread{med: q[len(q)/2]}
+	s.q1, s.q3 = s.med, s.med
+	if n := len(q); n >= 5 {
+		s.q1, s.q3 = q[(n-1)/4], q[n-1-(n-1)/4]
+	}
+	return s
 }
 
 func render(rows []row, d time.Duration, runs, conns int) string {
 	var b strings.Builder
-	cmdline, pinned := "go run ./cmd/load", ""
+	pinned, order, aa := "", "bare, httpmw, peers", ""
 	if pin {
-		cmdline, pinned = "go run ./cmd/load -pin", "; each server pinned to CPU 0 and the load tool to CPU 1"
+		pinned = "; each server pinned to CPU 0 and the load tool to CPU 1"
 	}
-	fmt.Fprintf(&b, "Measured %s, %s per run, %d runs interleaved (bare, httpmw, peers, the order rotating per round; each chain in a process of its own%s), medians; ratios are medians of the per-round ratios; %d connections (h2load: -m10); `%s`.\n\n",
-		time.Now().UTC().Format("2006-01-02"), d, runs, pinned, conns, cmdline)
-	b.WriteString("| case | bare req/s (CPU/req) | httpmw req/s (p50 / p99; CPU/req) | peers req/s (p50 / p99; CPU/req) | req/s ours/peers | p99 ours/peers | CPU/req ours/peers |\n|---|---|---|---|---|---|---|\n")
+	if control {
+		order += ", httpmw2"
+		aa = " | A/A req/s | A/A CPU/req"
+	}
+	fmt.Fprintf(&b, "Measured %s, %s per run, %d runs interleaved (%s, the order rotating per round; each chain in a process of its own%s), medians; ratios are medians of the per-round ratios, their quartiles in brackets; %d connections (h2load: -m10); `%s`.\n\n",
+		time.Now().UTC().Format("2006-01-02"), d, runs, order, pinned, conns, commandLine())
+	b.WriteString("| case | bare req/s (CPU/req) | httpmw req/s (p50 / p99; CPU/req) | peers req/s (p50 / p99; CPU/req) | req/s ours/peers | p99 ours/peers | CPU/req ours/peers" + aa + " |\n|---|---|---|---|---|---|---|" + strings.Repeat("---|", strings.Count(aa, "|")) + "\n")
 	for _, r := range rows {
-		fmt.Fprintf(&b, "| %s | %.0f (%.1f µs) | %.0f (%v / %v; %.1f µs) | %.0f (%v / %v; %.1f µs) | %.2f | %.2f | %.2f |\n", r.name, r.bare.rps, r.bare.cpu,
+		fmt.Fprintf(&b, "| %s | %.0f (%.1f µs) | %.0f (%v / %v; %.1f µs) | %.0f (%v / %v; %.1f µs) | %v | %v | %v |", r.name, r.bare.rps, r.bare.cpu,
 			r.ours.rps, r.ours.p50.Round(time.Microsecond), r.ours.p99.Round(time.Microsecond), r.ours.cpu,
 			r.peers.rps, r.peers.p50.Round(time.Microsecond), r.peers.p99.Round(time.Microsecond), r.peers.cpu,
 			r.rps, r.p99, r.cpu)
+		if control {
+			fmt.Fprintf(&b, " %v | %v |", r.aaRPS, r.aaCPU)
+		}
+		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// commandLine is the command that measured the table: go run ./cmd/load and
+// the flags that shape the figures.
+func commandLine() string {
+	s := "go run ./cmd/load"
+	flag.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "d", "runs", "c":
+			s += " -" + f.Name + " " + f.Value.String()
+		case "pin", "aa":
+			s += " -" + f.Name
+		}
+	})
+	return s
 }
 
 const beginMark, endMark = "<!-- load:begin -->", "<!-- load:end -->"

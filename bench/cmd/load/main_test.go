@@ -57,3 +57,51 @@ func TestServersStopWhenAMeasurementFails(t *testing.T) {
 		t.Errorf("server processes left running after run failed: %v", pids)
 	}
 }
+
+// TestPairedRatioQuartiles: the median and, from 5 rounds on, the
+// nearest-rank quartiles of the per-round ratios.
+func TestPairedRatioQuartiles(t *testing.T) {
+	rps := func(r result) float64 { return r.rps }
+	mk := func(v ...float64) []result {
+		rs := make([]result, len(v))
+		for i, x := range v {
+			rs[i].rps = x
+		}
+		return rs
+	}
+	ones := mk(1, 1, 1, 1, 1, 1, 1, 1)
+	for _, tc := range []struct {
+		ours []result
+		want spread
+		text string
+	}{
+		{mk(1.1, 0.9, 1.0), spread{1.0, 1.0, 1.0}, "1.00"},
+		{mk(0.8, 0.9, 1.0, 1.1, 1.2), spread{0.9, 1.0, 1.1}, "1.00 (0.90–1.10)"},
+		{mk(1.4, 0.7, 0.9, 1.0, 1.05, 1.1, 1.2, 0.95), spread{0.9, 1.05, 1.2}, "1.05 (0.90–1.20)"},
+	} {
+		got := pairedRatio(tc.ours, ones[:len(tc.ours)], rps)
+		if got != tc.want || got.String() != tc.text {
+			t.Errorf("pairedRatio(%v) = %+v %q, want %+v %q", tc.ours, got, got.String(), tc.want, tc.text)
+		}
+	}
+}
+
+// TestRenderControlColumns: with -aa every row has the two A/A columns, and
+// the separator line has as many cells as the header.
+func TestRenderControlColumns(t *testing.T) {
+	defer func(c bool) { control = c }(control)
+	for _, aa := range []bool{false, true} {
+		control = aa
+		s := spread{0.95, 1.0, 1.05}
+		out := render([]row{{name: "h1 2k", rps: s, p99: s, cpu: s, aaRPS: s, aaCPU: s}}, time.Second, 5, 64)
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		header, sep, body := lines[len(lines)-3], lines[len(lines)-2], lines[len(lines)-1]
+		n := strings.Count(header, "|")
+		if strings.Count(sep, "|") != n || strings.Count(body, "|") != n {
+			t.Errorf("aa=%v: cells: header %d, separator %d, row %d:\n%s", aa, n, strings.Count(sep, "|"), strings.Count(body, "|"), out)
+		}
+		if got := strings.Contains(header, "A/A"); got != aa {
+			t.Errorf("aa=%v: A/A columns %v:\n%s", aa, got, out)
+		}
+	}
+}

@@ -8,8 +8,11 @@
 // request (getrusage around each run), which a busy machine disturbs far
 // less than requests/s. Each chain runs in a process of its own (this
 // command, re-executed with -serve), so that one chain's garbage, pools and
-// heap size do not bill another, and the order of the three rotates from
-// round to round. -pin gives each server CPU 0 and the load tool CPU 1
+// heap size do not bill another, and each round runs them in an order of a
+// Williams design (each runs right after each other equally often). -aa adds
+// an A/A control, a second httpmw process: its ratios to the first show how
+// far the machine alone moves a ratio of two identical servers. Ratios are
+// the medians of the per-round ratios, with their quartiles. -pin gives each server CPU 0 and the load tool CPU 1
 // (taskset), so that the two do not compete for the same core and the
 // figures measure what one core of the server achieves (on this 2-core
 // machine unpinned runs vary far more). -cpuprofile writes a profile of
@@ -17,7 +20,7 @@
 //
 //	go run ./cmd/load -run 'h2c 2k' -d 3s -cpuprofile /tmp/prof
 //
-//	cd bench && go run ./cmd/load -d 5s -runs 3 -write README.md
+//	cd bench && go run ./cmd/load -aa -d 2s -runs 16 -write README.md
 //
 // wrk and h2load (Debian packages wrk and nghttp2-client) are installed with
 // apt-get when missing and the process runs as root; otherwise it stops with
@@ -117,8 +120,8 @@ func run(cs []loadCase, runs int, dur time.Duration, conns int, profDir, write s
 	for _, c := range cs {
 		res := map[string][]result{}
 		for i := 0; i < runs; i++ {
-			for j := range servers { // interleaved, the order rotating: bare, ours, peers; ours, peers, bare; ...
-				s := servers[(i+j)%len(servers)]
+			for _, k := range roundOrder(i, len(servers)) {
+				s := servers[k]
 				var prof string
 				if profDir != "" && i == runs-1 {
 					prof = filepath.Join(profDir, strings.NewReplacer(" ", "-", "=", "-").Replace(s.name+" "+c.name)+".prof")
@@ -150,6 +153,36 @@ func run(cs []loadCase, runs int, dur time.Duration, conns int, profDir, write s
 		return replaceSection(write, table)
 	}
 	return nil
+}
+
+// roundOrder is the order in which round i runs the n servers: the rows of a
+// Williams design, so that over n rounds (2n when n is odd) every server
+// runs right after every other one equally often. A plain rotation always
+// put the same server before each one (httpmw after bare, httpmw2 after
+// peers), and the A/A control showed what a run inherits from the one
+// before it: httpmw/httpmw2 at 0.93–0.96 in 3 of 10 cases over 16 rounds.
+func roundOrder(i, n int) []int {
+	first := make([]int, n) // 0, 1, n-1, 2, n-2, ...
+	for j := 1; j < n; j++ {
+		if j%2 == 1 {
+			first[j] = (j + 1) / 2
+		} else {
+			first[j] = n - j/2
+		}
+	}
+	rows := n
+	if n%2 == 1 {
+		rows = 2 * n // the rows reversed as well
+	}
+	r := i % rows
+	order := make([]int, n)
+	for j := range order {
+		order[j] = (first[j] + r) % n
+	}
+	if r >= n {
+		slices.Reverse(order)
+	}
+	return order
 }
 
 // ensureTools installs wrk and h2load with apt-get when they are missing.
@@ -552,7 +585,7 @@ func render(rows []row, d time.Duration, runs, conns int) string {
 		order += ", httpmw2"
 		aa = " | A/A req/s | A/A CPU/req"
 	}
-	fmt.Fprintf(&b, "Measured %s, %s per run, %d runs interleaved (%s, the order rotating per round; each chain in a process of its own%s), medians; ratios are medians of the per-round ratios, their quartiles in brackets; %d connections (h2load: -m10); `%s`.\n\n",
+	fmt.Fprintf(&b, "Measured %s, %s per run, %d runs interleaved (%s, each round in an order of a Williams design, so that each runs after each other equally often; each chain in a process of its own%s), medians; ratios are medians of the per-round ratios, their quartiles in brackets; %d connections (h2load: -m10); `%s`.\n\n",
 		time.Now().UTC().Format("2006-01-02"), d, runs, order, pinned, conns, commandLine())
 	b.WriteString("| case | bare req/s (CPU/req) | httpmw req/s (p50 / p99; CPU/req) | peers req/s (p50 / p99; CPU/req) | req/s ours/peers | p99 ours/peers | CPU/req ours/peers" + aa + " |\n|---|---|---|---|---|---|---|" + strings.Repeat("---|", strings.Count(aa, "|")) + "\n")
 	for _, r := range rows {

@@ -105,3 +105,37 @@ func TestRenderControlColumns(t *testing.T) {
 		}
 	}
 }
+
+// TestRoundOrderBalancesPredecessors: every round runs each server once,
+// and over n rounds (2n when n is odd) each server runs right after each
+// other server equally often.
+func TestRoundOrderBalancesPredecessors(t *testing.T) {
+	for _, n := range []int{2, 3, 4, 5} {
+		rounds := n
+		if n%2 == 1 {
+			rounds = 2 * n
+		}
+		after := map[[2]int]int{}
+		for i := range rounds {
+			o := roundOrder(i, n)
+			seen := map[int]bool{}
+			for j, k := range o {
+				if k < 0 || k >= n || seen[k] {
+					t.Fatalf("n=%d round %d: order %v is not a permutation", n, i, o)
+				}
+				seen[k] = true
+				if j > 0 {
+					after[[2]int{o[j-1], k}]++
+				}
+			}
+		}
+		want := rounds * (n - 1) / (n * (n - 1))
+		for a := range n {
+			for b := range n {
+				if a != b && after[[2]int{a, b}] != want {
+					t.Errorf("n=%d: %d runs right after %d in %d rounds, want %d", n, b, a, after[[2]int{a, b}], want)
+				}
+			}
+		}
+	}
+}

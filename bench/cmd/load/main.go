@@ -88,17 +88,13 @@ func main() {
 	}
 }
 
-// run measures the cases against the three server processes and prints
-// the table (and writes it into the file write, if set). The servers are
-// stopped before it returns, on error too: log.Fatal in its place would
-// exit without running the deferred stop and leave them serving.
 // pin runs the servers on CPU 0 and the load tools on CPU 1 (-pin).
 var pin bool
 
 // control adds the A/A control (-aa): a second process of the httpmw chain,
-// httpmw2, in the rotation like the others. The ratios httpmw/httpmw2 of
-// its rounds show the spread the machine alone gives a ratio of two
-// identical servers, against which httpmw/peers is read.
+// httpmw2, measured in every round like the others. The ratios
+// httpmw/httpmw2 of its rounds show the spread the machine alone gives a
+// ratio of two identical servers, against which httpmw/peers is read.
 var control bool
 
 // command is exec.Command, under taskset -c cpu when pin is set.
@@ -109,6 +105,13 @@ func command(cpu, name string, args ...string) *exec.Cmd {
 	return exec.Command("taskset", append([]string{"-c", cpu, name}, args...)...)
 }
 
+// run measures the cases against the server processes and prints the
+// table (and writes it into the file write, if set). Each round starts with
+// a warm-up run against bare (1 s, not counted), so that the first run of a
+// round follows the same server whichever it is; the rest of the order is
+// roundOrder's. The servers are stopped before it returns, on error too:
+// log.Fatal in its place would exit without running the deferred stop and
+// leave them serving.
 func run(cs []loadCase, runs int, dur time.Duration, conns int, profDir, write string) error {
 	servers, stop, err := startServers()
 	if err != nil {
@@ -120,6 +123,9 @@ func run(cs []loadCase, runs int, dur time.Duration, conns int, profDir, write s
 	for _, c := range cs {
 		res := map[string][]result{}
 		for i := 0; i < runs; i++ {
+			if _, err := measure(c, servers[0], time.Second, conns, ""); err != nil {
+				return fmt.Errorf("warm-up %s: %w", c.name, err)
+			}
 			for _, k := range roundOrder(i, len(servers)) {
 				s := servers[k]
 				var prof string
@@ -131,7 +137,7 @@ func run(cs []loadCase, runs int, dur time.Duration, conns int, profDir, write s
 					return fmt.Errorf("%s %s: %w", s.name, c.name, err)
 				}
 				res[s.name] = append(res[s.name], r)
-				log.Printf("%-28s %-6s %9.0f req/s p50 %v p99 %v, server CPU %.1f µs/req, %.0f B in %.1f allocs/req, %.1f GCs per 10k req",
+				log.Printf("%-28s %-7s %9.0f req/s p50 %v p99 %v, server CPU %.1f µs/req, %.0f B in %.1f allocs/req, %.1f GCs per 10k req",
 					c.name, s.name, r.rps, r.p50, r.p99, r.cpu, r.allocB, r.allocN, r.gcs)
 			}
 		}
@@ -157,7 +163,9 @@ func run(cs []loadCase, runs int, dur time.Duration, conns int, profDir, write s
 
 // roundOrder is the order in which round i runs the n servers: the rows of a
 // Williams design, so that over n rounds (2n when n is odd) every server
-// runs right after every other one equally often. A plain rotation always
+// runs right after every other one equally often within the rounds (run
+// puts the same warm-up before each round, so that the round boundaries do
+// not unbalance it). A plain rotation always
 // put the same server before each one (httpmw after bare, httpmw2 after
 // peers), and the A/A control showed what a run inherits from the one
 // before it: httpmw/httpmw2 at 0.93–0.96 in 3 of 10 cases over 16 rounds.
@@ -570,7 +578,7 @@ func pairedRatio(ours, peers []result, f func(result) float64) spread {
 	s := spread{med: q[len(q)/2]}
 	s.q1, s.q3 = s.med, s.med
 	if n := len(q); n >= 5 {
-		s.q1, s.q3 = q[(n-1)/4], q[n-1-(n-1)/4]
+		s.q1, s.q3 = q[(n+3)/4-1], q[(3*n+3)/4-1] // ranks ⌈n/4⌉ and ⌈3n/4⌉
 	}
 	return s
 }
@@ -585,7 +593,7 @@ func render(rows []row, d time.Duration, runs, conns int) string {
 		order += ", httpmw2"
 		aa = " | A/A req/s | A/A CPU/req"
 	}
-	fmt.Fprintf(&b, "Measured %s, %s per run, %d runs interleaved (%s, each round in an order of a Williams design, so that each runs after each other equally often; each chain in a process of its own%s), medians; ratios are medians of the per-round ratios, their quartiles in brackets; %d connections (h2load: -m10); `%s`.\n\n",
+	fmt.Fprintf(&b, "Measured %s, %s per run, %d runs interleaved (%s, each round after a warm-up run and in an order of a Williams design, so that over every n rounds (2n for odd n) each runs right after each other equally often; each chain in a process of its own%s), medians; ratios are medians of the per-round ratios, their quartiles in brackets (from 5 rounds); %d connections (h2load: -m10); `%s`.\n\n",
 		time.Now().UTC().Format("2006-01-02"), d, runs, order, pinned, conns, commandLine())
 	b.WriteString("| case | bare req/s (CPU/req) | httpmw req/s (p50 / p99; CPU/req) | peers req/s (p50 / p99; CPU/req) | req/s ours/peers | p99 ours/peers | CPU/req ours/peers" + aa + " |\n|---|---|---|---|---|---|---|" + strings.Repeat("---|", strings.Count(aa, "|")) + "\n")
 	for _, r := range rows {
@@ -610,7 +618,11 @@ func commandLine() string {
 		case "d", "runs", "c":
 			s += " -" + f.Name + " " + f.Value.String()
 		case "pin", "aa":
-			s += " -" + f.Name
+			if f.Value.String() == "true" {
+				s += " -" + f.Name
+			}
+		case "run":
+			s += " -run " + strconv.Quote(f.Value.String())
 		}
 	})
 	return s

@@ -8,11 +8,12 @@
 // request (getrusage around each run), which a busy machine disturbs far
 // less than requests/s. Each chain runs in a process of its own (this
 // command, re-executed with -serve), so that one chain's garbage, pools and
-// heap size do not bill another, and each round runs them in an order of a
-// Williams design (each runs right after each other equally often). -aa adds
-// an A/A control, a second httpmw process: its ratios to the first show how
-// far the machine alone moves a ratio of two identical servers. Ratios are
-// the medians of the per-round ratios, with their quartiles. -pin gives each server CPU 0 and the load tool CPU 1
+// heap size do not bill another, and each round runs them after a warm-up
+// run and in an order of a Williams design (each runs right after each other
+// equally often). -aa adds an A/A control, a second httpmw process: its
+// ratios to the first show how far the machine alone moves a ratio of two
+// identical servers. Ratios are the medians of the per-round ratios, with
+// their quartiles. -pin gives each server CPU 0 and the load tool CPU 1
 // (taskset), so that the two do not compete for the same core and the
 // figures measure what one core of the server achieves (on this 2-core
 // machine unpinned runs vary far more). -cpuprofile writes a profile of
@@ -165,10 +166,10 @@ func run(cs []loadCase, runs int, dur time.Duration, conns int, profDir, write s
 // Williams design, so that over n rounds (2n when n is odd) every server
 // runs right after every other one equally often within the rounds (run
 // puts the same warm-up before each round, so that the round boundaries do
-// not unbalance it). A plain rotation always
-// put the same server before each one (httpmw after bare, httpmw2 after
-// peers), and the A/A control showed what a run inherits from the one
-// before it: httpmw/httpmw2 at 0.93–0.96 in 3 of 10 cases over 16 rounds.
+// not unbalance it). A plain rotation always put the same server before
+// each one (httpmw after bare, httpmw2 after peers), and the A/A control
+// showed what a run inherits from the one before it: httpmw/httpmw2 at
+// 0.93–0.96 in 3 of 10 cases over 16 rounds.
 func roundOrder(i, n int) []int {
 	first := make([]int, n) // 0, 1, n-1, 2, n-2, ...
 	for j := 1; j < n; j++ {

@@ -8,16 +8,18 @@
 // request (getrusage around each run), which a busy machine disturbs far
 // less than requests/s. Each chain runs in a process of its own (this
 // command, re-executed with -serve), so that one chain's garbage, pools and
-// heap size do not bill another, and each round runs them after a warm-up
-// run and in an order of a Williams design (each runs right after each other
-// equally often). -aa adds an A/A control, a second httpmw process: its
-// ratios to the first show how far the machine alone moves a ratio of two
-// identical servers. Ratios are the medians of the per-round ratios, with
-// their quartiles. -pin gives each server CPU 0 and the load tool CPU 1
-// (taskset), so that the two do not compete for the same core and the
-// figures measure what one core of the server achieves (on this 2-core
-// machine unpinned runs vary far more). -cpuprofile writes a profile of
-// each server's last run per case, and -run picks cases by name:
+// heap size do not bill another, new for every round (-fresh) so that what a
+// process draws at its start is not inherited by every round, and each round
+// runs them after warm-up runs and in an order of a Williams design (each
+// runs right after each other equally often). -aa adds an A/A control, a
+// second httpmw process: its ratios to the first show how far the machine
+// alone moves a ratio of two identical servers. Ratios are the medians of
+// the per-round ratios, with their quartiles. -pin gives each server CPU 0
+// and the load tool CPU 1 (taskset), so that the two do not compete for the
+// same core and the figures measure what one core of the server achieves
+// (on this 2-core machine unpinned runs vary far more). -cpuprofile writes
+// a profile of each server's last run per case, and -run picks cases by
+// name:
 //
 //	go run ./cmd/load -run 'h2c 2k' -d 3s -cpuprofile /tmp/prof
 //
@@ -63,6 +65,7 @@ func main() {
 	only := flag.String("run", "", "run only the cases whose name matches this regular expression (no -write)")
 	serveName := flag.String("serve", "", "internal: serve the named chain (bare, httpmw, peers) and print its addresses")
 	flag.BoolVar(&pin, "pin", false, "pin the servers to CPU 0 and the load tools to CPU 1 (taskset): each server has one core of its own")
+	flag.BoolVar(&fresh, "fresh", true, "new server processes for every round (each warmed up by a run of its own); false keeps one process per chain for the whole command")
 	flag.BoolVar(&control, "aa", false, "A/A control: a second httpmw process, measured like the others, whose ratio to the first shows what the machine's noise alone does to a ratio")
 	flag.Parse()
 	if *serveName != "" {
@@ -92,6 +95,10 @@ func main() {
 // pin runs the servers on CPU 0 and the load tools on CPU 1 (-pin).
 var pin bool
 
+// fresh starts new server processes for every round (-fresh, on by
+// default); see run.
+var fresh bool
+
 // control adds the A/A control (-aa): a second process of the httpmw chain,
 // httpmw2, measured in every round like the others. The ratios
 // httpmw/httpmw2 of its rounds show the spread the machine alone gives a
@@ -110,7 +117,12 @@ func command(cpu, name string, args ...string) *exec.Cmd {
 // table (and writes it into the file write, if set). Each round starts with
 // a warm-up run against bare (1 s, not counted), so that the first run of a
 // round follows the same server whichever it is; the rest of the order is
-// roundOrder's. The servers are stopped before it returns, on error too:
+// roundOrder's. With fresh (the default) every round has new server
+// processes, each warmed up by a run of its own before bare's: what one
+// process draws at its start (its map hash seeds, where its heap and stacks
+// land) is then one round's noise, which the medians absorb, instead of a
+// bias every round of the case inherits. The servers are stopped before it
+// returns, on error too:
 // log.Fatal in its place would exit without running the deferred stop and
 // leave them serving.
 func run(cs []loadCase, runs int, dur time.Duration, conns int, profDir, write string) error {
@@ -118,14 +130,27 @@ func run(cs []loadCase, runs int, dur time.Duration, conns int, profDir, write s
 	if err != nil {
 		return err
 	}
-	defer stop()
+	defer func() { stop() }() // the processes of the last round
 
 	var rows []row
-	for _, c := range cs {
+	for ci, c := range cs {
 		res := map[string][]result{}
 		for i := 0; i < runs; i++ {
-			if _, err := measure(c, servers[0], time.Second, conns, ""); err != nil {
-				return fmt.Errorf("warm-up %s: %w", c.name, err)
+			if fresh && (ci > 0 || i > 0) {
+				stop()
+				if servers, stop, err = startServers(); err != nil {
+					stop = func() {} // startServers stopped what it had started
+					return err
+				}
+			}
+			warm := servers[:1] // bare: the first run of the round follows it
+			if fresh {
+				warm = append(servers[1:len(servers):len(servers)], servers[0]) // every new process, bare last
+			}
+			for _, s := range warm {
+				if _, err := measure(c, s, time.Second, conns, ""); err != nil {
+					return fmt.Errorf("warm-up %s %s: %w", s.name, c.name, err)
+				}
 			}
 			for _, k := range roundOrder(i, len(servers)) {
 				s := servers[k]

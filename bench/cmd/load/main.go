@@ -17,7 +17,7 @@
 // the per-round ratios, with their quartiles. -pin gives each server CPU 0
 // and the load tool CPU 1 (taskset), so that the two do not compete for the
 // same core and the figures measure what one core of the server achieves
-// (on this 2-core machine unpinned runs vary far more). -cpuprofile writes
+// (on the 2-core VM of bench/README.md it was not calmer). -cpuprofile writes
 // a profile of each server's last run per case, and -run picks cases by
 // name:
 //
@@ -612,6 +612,10 @@ func pairedRatio(ours, peers []result, f func(result) float64) spread {
 func render(rows []row, d time.Duration, runs, conns int) string {
 	var b strings.Builder
 	pinned, order, aa := "", "bare, httpmw, peers", ""
+	procs := "each chain in a process of its own"
+	if fresh {
+		procs = "each chain in a process of its own, new for every round and warmed up by a run of its own before bare's"
+	}
 	if pin {
 		pinned = "; each server pinned to CPU 0 and the load tool to CPU 1"
 	}
@@ -619,8 +623,8 @@ func render(rows []row, d time.Duration, runs, conns int) string {
 		order += ", httpmw2"
 		aa = " | A/A req/s | A/A CPU/req"
 	}
-	fmt.Fprintf(&b, "Measured %s, %s per run, %d runs interleaved (%s, each round after a warm-up run and in an order of a Williams design, so that over every n rounds (2n for odd n) each runs right after each other equally often; each chain in a process of its own%s), medians; ratios are medians of the per-round ratios, their quartiles in brackets (from 5 rounds); %d connections (h2load: -m10); `%s`.\n\n",
-		time.Now().UTC().Format("2006-01-02"), d, runs, order, pinned, conns, commandLine())
+	fmt.Fprintf(&b, "Measured %s, %s per run, %d runs interleaved (%s, each round after a warm-up run and in an order of a Williams design, so that over every n rounds (2n for odd n) each runs right after each other equally often; %s%s), medians; ratios are medians of the per-round ratios, their quartiles in brackets (from 5 rounds); %d connections (h2load: -m10); `%s`.\n\n",
+		time.Now().UTC().Format("2006-01-02"), d, runs, order, procs, pinned, conns, commandLine())
 	b.WriteString("| case | bare req/s (CPU/req) | httpmw req/s (p50 / p99; CPU/req) | peers req/s (p50 / p99; CPU/req) | req/s ours/peers | p99 ours/peers | CPU/req ours/peers" + aa + " |\n|---|---|---|---|---|---|---|" + strings.Repeat("---|", strings.Count(aa, "|")) + "\n")
 	for _, r := range rows {
 		fmt.Fprintf(&b, "| %s | %.0f (%.1f µs) | %.0f (%v / %v; %.1f µs) | %.0f (%v / %v; %.1f µs) | %v | %v | %v |", r.name, r.bare.rps, r.bare.cpu,
@@ -646,6 +650,10 @@ func commandLine() string {
 		case "pin", "aa":
 			if f.Value.String() == "true" {
 				s += " -" + f.Name
+			}
+		case "fresh":
+			if f.Value.String() == "false" {
+				s += " -fresh=false"
 			}
 		case "run":
 			s += " -run " + strconv.Quote(f.Value.String())

@@ -36,7 +36,7 @@ var h2Streams = flag.Int("h2streams", 10, "streams in flight per connection in B
 func BenchmarkServerH2(b *testing.B) {
 	for _, c := range serverCases() {
 		b.Run("case="+c.name, func(b *testing.B) {
-			pairedRounds(b, func(h http.Handler, n int) { serveFakeH2(b, h, c, n, nil) })
+			pairedRounds(b, 500, func(h http.Handler, n int) { serveFakeH2(b, h, c, n, nil) })
 		})
 	}
 }

@@ -23,18 +23,17 @@ func BenchmarkServer(b *testing.B) {
 	for _, c := range serverCases() {
 		req := c.request()
 		b.Run("case="+c.name, func(b *testing.B) {
-			pairedRounds(b, func(h http.Handler, n int) { serveFake(b, h, req, n) })
+			pairedRounds(b, 500, func(h http.Handler, n int) { serveFake(b, h, req, n) })
 		})
 	}
 }
 
-// pairedRounds runs rounds of 500 requests through each chain with serve,
+// pairedRounds runs rounds of n requests through each chain with serve,
 // the order rotating, and reports the median time per request of each chain
 // and the median of the per-round ratios httpmw/peers (BenchmarkServer,
-// BenchmarkServerH2).
-func pairedRounds(b *testing.B, serve func(h http.Handler, n int)) {
+// BenchmarkServerH2, BenchmarkServerConns).
+func pairedRounds(b *testing.B, n int, serve func(h http.Handler, n int)) {
 	impls, _ := chainImpls(b)
-	const n = 500
 	times := make([][]float64, len(impls))
 	var ratios []float64
 	round := 0
@@ -44,7 +43,7 @@ func pairedRounds(b *testing.B, serve func(h http.Handler, n int)) {
 			i := (k + round) % len(impls)
 			t0 := time.Now()
 			serve(impls[i].h, n)
-			times[i] = append(times[i], float64(time.Since(t0).Nanoseconds())/n)
+			times[i] = append(times[i], float64(time.Since(t0).Nanoseconds())/float64(n))
 		}
 		ratios = append(ratios, times[1][round]/times[2][round])
 		round++

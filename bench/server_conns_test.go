@@ -38,16 +38,7 @@ func BenchmarkServerConns(b *testing.B) {
 //
 //	go test -run '^$' -bench 'ServerConnsSolo/case=2k$/impl=httpmw$' -cpu 2 -benchtime 300000x -cpuprofile /tmp/cpu.prof
 func BenchmarkServerConnsSolo(b *testing.B) {
-	impls, _ := chainImpls(b)
-	for _, c := range serverCases() {
-		req := c.request()
-		for _, impl := range impls {
-			b.Run("case="+c.name+"/impl="+impl.name, func(b *testing.B) {
-				b.ReportAllocs()
-				serveConns(b, impl.h, req, b.N)
-			})
-		}
-	}
+	soloRuns(b, func(b *testing.B, h http.Handler, c serverCase) { serveConns(b, h, c.request(), b.N) })
 }
 
 // serveConns serves n pipelined copies of req through h, spread over

@@ -46,15 +46,7 @@ func BenchmarkServerH2(b *testing.B) {
 //
 //	go test -run '^$' -bench 'ServerH2Solo/case=2k$/impl=httpmw$' -cpu 1 -benchtime 200000x -cpuprofile /tmp/cpu.prof
 func BenchmarkServerH2Solo(b *testing.B) {
-	impls, _ := chainImpls(b)
-	for _, c := range serverCases() {
-		for _, impl := range impls {
-			b.Run("case="+c.name+"/impl="+impl.name, func(b *testing.B) {
-				b.ReportAllocs()
-				serveFakeH2(b, impl.h, c, b.N, nil)
-			})
-		}
-	}
+	soloRuns(b, func(b *testing.B, h http.Handler, c serverCase) { serveFakeH2(b, h, c, b.N, nil) })
 }
 
 // h2Request encodes c's request (the headers of request, as HTTP/2 fields)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime/metrics"
 	"sync"
 	"testing"
 	"time"
@@ -59,13 +60,28 @@ func pairedRounds(b *testing.B, n int, serve func(h http.Handler, n int)) {
 //
 //	go test -run '^$' -bench 'ServerSolo/case=2k$/impl=httpmw$' -cpu 1 -benchtime 200000x -cpuprofile /tmp/cpu.prof
 func BenchmarkServerSolo(b *testing.B) {
+	soloRuns(b, func(b *testing.B, h http.Handler, c serverCase) { serveFake(b, h, c.request(), b.N) })
+}
+
+// soloRuns runs serve for every case and chain as a sub-benchmark of its
+// own (BenchmarkServerSolo, BenchmarkServerConnsSolo, BenchmarkServerH2Solo).
+// Besides time and allocations it reports the garbage collector's pace: GC
+// cycles per 1000 requests and the live heap the last cycle marked (the
+// bench process's own heap, ≈ 1.2 MiB, included), which set it while the
+// heap is under the 4 MiB minimum goal (bench/README.md, "Slab size").
+func soloRuns(b *testing.B, serve func(b *testing.B, h http.Handler, c serverCase)) {
 	impls, _ := chainImpls(b)
 	for _, c := range serverCases() {
-		req := c.request()
 		for _, impl := range impls {
 			b.Run("case="+c.name+"/impl="+impl.name, func(b *testing.B) {
 				b.ReportAllocs()
-				serveFake(b, impl.h, req, b.N)
+				gc := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}, {Name: "/gc/heap/live:bytes"}}
+				metrics.Read(gc)
+				cycles := gc[0].Value.Uint64()
+				serve(b, impl.h, c)
+				metrics.Read(gc)
+				b.ReportMetric(float64(gc[0].Value.Uint64()-cycles)*1000/float64(b.N), "gc/1k-req")
+				b.ReportMetric(float64(gc[1].Value.Uint64())/1024, "live-KiB")
 			})
 		}
 	}

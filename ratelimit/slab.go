@@ -19,8 +19,8 @@ type slab struct {
 }
 
 const (
-	slabVals  = 126
-	slabBytes = 2064 // with vals and the counts: 4096 bytes, a size class
+	slabVals  = 62
+	slabBytes = 1040 // with vals and the counts: 2048 bytes, a size class (small: see slots.Size)
 	// What a request may need: RateLimit-Policy, RateLimit, Retry-After
 	// and the three legacy fields; one policy's values and an IPv6 key
 	// fit in the bytes (longer values are allocated, see commit).

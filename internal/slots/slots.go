@@ -19,10 +19,11 @@ import "sync"
 // class. Small, because what a slab costs is not its allocation but what it
 // keeps alive: the slab each P's pool holds (and its victim after a GC) and
 // every slab some response in flight still holds a slot of are live heap
-// at each collection, which paces the collector. 512 values (8 KiB) kept
-// ≈ 70 KiB more live heap under load in the bench chain than the peers'
-// separate values, and 3–7 % more GC cycles per request; 127 values cut
-// that to ≈ 20 KiB (bench/README.md, "Slab size").
+// at each collection, which paces the collector. With 512 values (8 KiB)
+// the slabs of security, cors and Vary were ≈ 46 KiB of the live heap under
+// load in the bench chain, which ran 7 % more GC cycles per request than the
+// peers' chain; with 127 values ≈ 18 KiB and 1.7 % (bench/README.md, "Slab
+// size").
 const Size = 127
 
 // Slab is a block of values; Take hands them out one by one.

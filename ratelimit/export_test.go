@@ -1,6 +1,9 @@
 package ratelimit
 
-import "time"
+import (
+	"time"
+	"unsafe"
+)
 
 // SetClock makes s read the time from now (a duration since any fixed
 // origin) instead of the monotonic clock.
@@ -14,3 +17,6 @@ var (
 	IPv4Port = ipv4Port
 	PeerAddr = peerAddr
 )
+
+// SlabSize is the size of a slab in bytes (TestSlabFillsItsSizeClass).
+const SlabSize = unsafe.Sizeof(slab{})

@@ -73,3 +73,11 @@ func TestFieldValuesAndKeysStayTheirOwnAcrossRequests(t *testing.T) {
 		}
 	}
 }
+
+// TestSlabFillsItsSizeClass: a slab is exactly 2048 bytes, a size class of
+// the allocator (slabVals and slabBytes are sized together; see slots.Size).
+func TestSlabFillsItsSizeClass(t *testing.T) {
+	if ratelimit.SlabSize != 2048 {
+		t.Fatalf("a slab is %d bytes, want 2048", ratelimit.SlabSize)
+	}
+}

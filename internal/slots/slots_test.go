@@ -2,6 +2,7 @@ package slots_test
 
 import (
 	"testing"
+	"unsafe"
 
 	"github.com/jiec/httpmw/internal/slots"
 )
@@ -53,5 +54,14 @@ func TestAmortizedNoAllocation(t *testing.T) {
 	})
 	if n != 0 {
 		t.Errorf("%v allocations per use, want 0 (amortized)", n)
+	}
+}
+
+// TestSlabFillsItsSizeClass: a Slab is 2 KiB at most (a size class of the
+// allocator): a larger Size would round each slab up to the next class and
+// keep more live heap per pool (see Size).
+func TestSlabFillsItsSizeClass(t *testing.T) {
+	if n := unsafe.Sizeof(slots.Slab{}); n > 2048 || n <= 2048-16 {
+		t.Fatalf("a Slab is %d bytes, want within one value of 2048", n)
 	}
 }
